@@ -1,0 +1,70 @@
+"""What a backend (inference engine adapter) offers the load generator.
+
+A backend runs inside the runner's child process. The load generator (one for
+every runner, ``loadgen.py``) decides *when* requests go out; the backend only
+generates and stamps token arrivals as close to the engine as it can.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any
+
+from accelmark_tui.engine.records import GenRequest, RequestRecord
+
+
+@dataclass(slots=True)
+class ModelSpec:
+    """The model a job runs, as resolved by the parent (``engine/models.py``)."""
+
+    path: str  # local file or directory
+    model_id: str  # canonical id for the result (e.g. HuggingFaceTB/SmolLM2-135M-Instruct)
+    revision: str  # pinned hub revision, or the file's SHA-256
+    source: str = "local"  # "local" | "huggingface"
+    format: str = "gguf"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class LoadInfo:
+    """What the backend reports after loading; lands in the result."""
+
+    framework: str
+    framework_version: str
+    precision: str  # result-schema enum: INT4, INT8, FP16, BF16, FP32, ...
+    quantization_method: str | None
+    model_format: str
+    parameter_count_b: float
+    max_concurrency: int  # sequences it serves at once
+    threads: int | None = None
+    context_length: int | None = None
+    effective_dtype: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Backend(ABC):
+    """Adapter over one inference engine. Subclasses live in ``accelmark_tui/backends``."""
+
+    def __init__(self, options: dict[str, Any] | None = None) -> None:
+        self.options = dict(options or {})
+
+    @abstractmethod
+    def load(self, model: ModelSpec, threads: int | None, max_concurrency: int) -> LoadInfo:
+        """Load the model (blocking). Raise ``ModelError`` with one sentence on failure."""
+
+    @abstractmethod
+    async def generate(self, req: GenRequest, rec: RequestRecord) -> None:
+        """Generate for ``req``, filling ``rec`` (chunks, end, counts, finish reason).
+
+        ``rec.sent_ns`` is set by the load generator just before the call. A
+        failure of this one request is recorded with ``rec.fail`` rather than
+        raised; raising means the backend itself is broken.
+        """
+
+    def count_tokens(self, text: str) -> int | None:
+        """Tokens in ``text`` by the model's tokenizer, when the backend has one."""
+        return None
+
+    def close(self) -> None:
+        """Free the engine; called once at the end of the job."""

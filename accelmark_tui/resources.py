@@ -1,0 +1,43 @@
+"""Locate the bundled runners/, suites/ and assets/ folders.
+
+In the repo they are top-level folders; installed they live under
+``accelmark_tui`` (see pyproject's package-dir). Both resolve through the
+``accelmark_tui.<name>`` package, so callers never care which.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from functools import cache
+from pathlib import Path
+
+
+@cache
+def bundled_dir(name: str) -> Path:
+    """Path of ``runners``, ``suites`` or ``assets``."""
+    spec = importlib.util.find_spec(f"accelmark_tui.{name}")
+    if spec is not None and spec.submodule_search_locations:
+        return Path(list(spec.submodule_search_locations)[0])
+    # Running from a source tree that was not installed.
+    return Path(__file__).resolve().parent.parent / name
+
+
+def runners_dir() -> Path:
+    return bundled_dir("runners")
+
+
+def suites_dir() -> Path:
+    return bundled_dir("suites")
+
+
+def assets_dir() -> Path:
+    return bundled_dir("assets")
+
+
+def schema_path(name: str) -> Path:
+    """An upstream JSON schema bundled in ``assets/schema``."""
+    return assets_dir() / "schema" / name
+
+
+def dataset_path(name: str) -> Path:
+    return assets_dir() / "datasets" / name / "requests.jsonl"

@@ -1,0 +1,1 @@
+"""Bundled data: upstream schemas, request sets, accuracy subset (see NOTICE)."""

@@ -1,0 +1,1 @@
+"""Runner folders (AccelMark convention). Discovered as data, never imported by name."""

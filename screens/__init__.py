@@ -1,0 +1,1 @@
+"""Textual screens. Import the engine, never the reverse."""

@@ -1,0 +1,1 @@
+"""Suite folders: suites/<suite_id>/suite.json (AccelMark suite schema)."""
