@@ -1,0 +1,5 @@
+import sys
+
+from accelmark_tui.main import main
+
+sys.exit(main())
