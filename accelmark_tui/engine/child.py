@@ -4,10 +4,185 @@ Entry point for every ``runners/*/runner.py``::
 
     from accelmark_tui.engine.child import run_child
     raise SystemExit(run_child("accelmark_tui.backends.llama_cpp:LlamaCppBackend", {"n_gpu_layers": 0}))
+
+The parent passes ``--job JOB.json --feed-fd N``. Every finished request is
+appended to ``<run_dir>/<scenario>/samples.jsonl`` (full fidelity: results are
+computed from it); the parent gets a batched progress feed on fd N. SIGTERM
+asks for a graceful stop: in-flight requests finish, nothing new is sent.
 """
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import importlib
+import json
+import os
+import signal
+import sys
+import time
+import zlib
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from accelmark_tui.engine import workload
+from accelmark_tui.engine.backend import Backend, ModelSpec
+from accelmark_tui.engine.feed import FeedWriter
+from accelmark_tui.engine.loadgen import LoadGen, Stopped, burst_offsets, poisson_offsets
+from accelmark_tui.engine.records import PHASE_MEASURE, PHASE_WARMUP, GenRequest, RequestRecord
+from accelmark_tui.errors import AccelmarkError, user_message
+
+
+def _load_backend(path: str, options: dict | None) -> Backend:
+    module, _, cls = path.partition(":")
+    return getattr(importlib.import_module(module), cls)(options)
+
+
+class EventsFile:
+    """Append-only JSON lines; flushed per record so a kill loses at most one line."""
+
+    def __init__(self, path: Path, header: dict[str, Any]) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._fh = open(path, "w", encoding="utf-8")
+        self._fh.write(json.dumps({"type": "header", **header}) + "\n")
+        self._fh.flush()
+
+    def write(self, rec: RequestRecord, keep_text: bool) -> None:
+        if not keep_text:
+            rec.text = None
+        self._fh.write(rec.to_json() + "\n")
+        self._fh.flush()
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+async def _run_step(gen: LoadGen, plan: dict, step: dict, run: int, reqs: list[GenRequest],
+                    warm: list[GenRequest], seed: int) -> None:
+    name, level = plan["name"], step["level"]
+    if warm:
+        # Warm-up goes through the same path at the step's concurrency; never measured.
+        await gen.closed_loop(warm, step.get("concurrency") or 1, name, run, level, PHASE_WARMUP)
+    mode = step["mode"]
+    if mode == "closed":
+        await gen.closed_loop(reqs, step["concurrency"], name, run, level)
+    elif mode == "poisson":
+        await gen.open_loop(reqs, poisson_offsets(len(reqs), step["rate"], seed), name, run, level)
+    elif mode == "duration":
+        pool = reqs
+        await gen.for_duration(lambda i: pool[i % len(pool)], step["concurrency"], step["duration_s"],
+                               name, run, level, warmup_s=step.get("warmup_s", 0.0))
+    elif mode == "burst":
+        sched = burst_offsets(step["steady_qps"], step["peak_qps"], step["burst_s"], step["interval_s"],
+                              step["cycles"], seed)
+        pool = reqs
+        await gen.open_loop([pool[i % len(pool)] for i in range(len(sched))], [t for t, _ in sched],
+                            name, run, level)
+    else:
+        raise ValueError(f"unknown step mode {mode}")
+
+
+async def _run_job(job: dict, backend: Backend, feed: FeedWriter, stop: asyncio.Event) -> str:
+    out_dir = Path(job["run_dir"])
+    data = workload.load_prompts(job["dataset"])
+    items = workload.load_accuracy_items(job["accuracy_subset"]) if any(
+        p["name"] == "accuracy" for p in job["scenarios"]) else []
+
+    async def ticker() -> None:
+        while True:
+            feed.tick(gen.in_flight)
+            await asyncio.sleep(1.0 / 20)
+
+    current: dict[str, Any] = {}
+
+    def sink(rec: RequestRecord) -> None:
+        current["events"].write(rec, keep_text=rec.scenario == "accuracy")
+        feed.record(rec)
+
+    gen = LoadGen(backend, sink, stop)
+    tick_task = asyncio.create_task(ticker())
+    try:
+        for plan in job["scenarios"]:
+            name = plan["name"]
+            events = EventsFile(out_dir / name / "samples.jsonl", {
+                "scenario": name, "plan": plan, "clock": "perf_counter_ns",
+                "clock_origin_ns": time.perf_counter_ns(), "wall_origin": time.time(),
+            })
+            current["events"] = events
+            feed.done = feed.failed = feed.out_tokens = 0
+            t0 = time.time()
+            feed.send("scenario_start", scenario=name, steps=len(plan["steps"]), runs=plan["runs"],
+                      total=workload.planned_requests(plan, len(items)))
+            try:
+                for run in range(plan["runs"]):
+                    for si, step in enumerate(plan["steps"]):
+                        seed = zlib.crc32(f"{name}:{si}:{run}".encode())  # stable across processes
+                        reqs, warm = workload.requests_for(plan, step, data, items, run)
+                        feed.state.update(scenario=name, run=run, runs=plan["runs"], step=si,
+                                          steps=len(plan["steps"]), level=step["level"])
+                        feed.send("step_start", scenario=name, run=run, step=si, level=step["level"],
+                                  mode=step["mode"], requests=len(reqs))
+                        await _run_step(gen, plan, step, run, reqs, warm if run == 0 else [], seed)
+                        feed.tick(gen.in_flight, force=True)
+                        feed.send("step_end", scenario=name, run=run, step=si, level=step["level"])
+            except Stopped:
+                events.close()
+                feed.send("scenario_stopped", scenario=name)
+                return "stopped"
+            events.close()
+            feed.send("scenario_end", scenario=name, seconds=round(time.time() - t0, 3),
+                      samples=str(out_dir / name / "samples.jsonl"))
+        return "done"
+    finally:
+        tick_task.cancel()
+
 
 def run_child(backend: str, options: dict | None = None, argv: list[str] | None = None) -> int:
-    raise NotImplementedError("being written")
+    ap = argparse.ArgumentParser(description="accelmark runner process (started by `accelmark run`).")
+    ap.add_argument("--job", required=True, help="job JSON written by accelmark")
+    ap.add_argument("--feed-fd", type=int, default=None, help="file descriptor for the progress feed")
+    args = ap.parse_args(argv)
+    feed = FeedWriter(args.feed_fd)
+    try:
+        job = json.loads(Path(args.job).read_text(encoding="utf-8"))
+        opts = {**(options or {}), **job.get("backend_options", {})}
+        opts.setdefault("max_model_len", job.get("max_model_len"))
+        be = _load_backend(backend, opts)
+        t0 = time.perf_counter()
+        info = be.load(ModelSpec(**job["model"]), job.get("threads"), job.get("max_concurrency", 1))
+        feed.send("loaded", info=asdict(info), load_seconds=round(time.perf_counter() - t0, 3), pid=os.getpid())
+    except AccelmarkError as exc:
+        feed.send("fatal", message=str(exc), kind=type(exc).__name__)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - reported, not swallowed
+        feed.send("fatal", message=user_message(exc), kind=type(exc).__name__)
+        print(f"runner failed while loading: {exc!r}", file=sys.stderr)
+        return 2
+
+    async def main() -> str:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            try:
+                loop.add_signal_handler(sig, stop.set)
+            except (NotImplementedError, RuntimeError):
+                pass
+        return await _run_job(job, be, feed, stop)
+
+    try:
+        status = asyncio.run(main())
+    except Exception as exc:  # noqa: BLE001
+        feed.send("fatal", message=user_message(exc), kind=type(exc).__name__)
+        import traceback
+
+        traceback.print_exc()  # to run.log (stderr), never to the user's terminal
+        return 3
+    finally:
+        try:
+            be.close()
+        except Exception:  # noqa: BLE001
+            pass
+    feed.send("bye", status=status)
+    feed.close()
+    return 0

@@ -35,6 +35,7 @@ class RequestRecord:
 
     request_id: int
     scenario: str
+    prompt_id: int | None = None  # index of the prompt / accuracy item it carried
     run: int = 0
     level: float | int | None = None  # concurrency or target QPS of this step
     phase: str = PHASE_MEASURE

@@ -1,0 +1,111 @@
+"""The progress feed from runner to parent: batched, lossy JSON lines.
+
+The runner never sends one message per token or per request: finished
+requests accumulate in a small buffer that a ticker flushes at most
+``MAX_RATE`` times a second, with a cap on how many samples one tick carries.
+Full-fidelity data lives in the events file, not here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from typing import Any, Iterator
+
+from accelmark_tui.engine import metrics
+from accelmark_tui.engine.records import RequestRecord
+
+MAX_RATE = 20.0  # ticks per second, at most
+MAX_SAMPLES_PER_TICK = 64  # lossy on purpose: the UI needs a picture, not every request
+
+
+class FeedWriter:
+    """Runner side. Thread-safe; ``tick()`` is called by a timer in the runner."""
+
+    def __init__(self, fd: int | None) -> None:
+        self._fh = os.fdopen(fd, "w", buffering=1, encoding="utf-8") if fd is not None else None
+        self._lock = threading.Lock()
+        self._samples: list[list[float | None]] = []
+        self._dropped = 0
+        self.done = 0
+        self.failed = 0
+        self.out_tokens = 0
+        self.state: dict[str, Any] = {}
+        self._last_tick = 0.0
+        self._dirty = False
+
+    def send(self, kind: str, **fields: Any) -> None:
+        if self._fh is None:
+            return
+        line = json.dumps({"type": kind, "t": time.time(), **fields}, separators=(",", ":"), default=str)
+        with self._lock:
+            try:
+                self._fh.write(line + "\n")
+            except (BrokenPipeError, ValueError):
+                self._fh = None  # parent went away; keep measuring, the events file has everything
+
+    def record(self, rec: RequestRecord) -> None:
+        """Count a finished request (called from the load generator's sink)."""
+        with self._lock:
+            self._dirty = True
+            if rec.ok:
+                self.done += 1
+                self.out_tokens += metrics.out_tokens(rec)
+            else:
+                self.failed += 1
+            if len(self._samples) < MAX_SAMPLES_PER_TICK:
+                self._samples.append([
+                    _r(metrics.ttft_ms(rec)), _r(metrics.tpot_ms(rec)), _r(metrics.e2e_ms(rec)),
+                    _r(metrics.send_lag_ms(rec)), metrics.out_tokens(rec) if rec.ok else 0,
+                    1 if rec.ok else 0, rec.phase == "warmup",
+                ])
+            else:
+                self._dropped += 1
+
+    def tick(self, in_flight: int, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._last_tick < 1.0 / MAX_RATE:
+            return
+        with self._lock:
+            samples, self._samples = self._samples, []
+            dropped, self._dropped = self._dropped, 0
+            dirty, self._dirty = self._dirty, False
+        if not dirty and not force and in_flight == self.state.get("_last_in_flight"):
+            return
+        self.state["_last_in_flight"] = in_flight
+        self._last_tick = now
+        self.send("tick", in_flight=in_flight, done=self.done, failed=self.failed,
+                  out_tokens=self.out_tokens, samples=samples, dropped=dropped,
+                  **{k: v for k, v in self.state.items() if not k.startswith("_")})
+
+    def close(self) -> None:
+        if self._fh is not None:
+            try:
+                self._fh.close()
+            except OSError:
+                pass
+            self._fh = None
+
+
+def _r(v: float | None) -> float | None:
+    return None if v is None else round(v, 3)
+
+
+# Fields of a tick sample, in order.
+SAMPLE_FIELDS = ("ttft_ms", "tpot_ms", "e2e_ms", "send_lag_ms", "out_tokens", "ok", "warmup")
+
+
+def read_feed(fh) -> Iterator[dict[str, Any]]:
+    """Parent side: parse feed lines; garbage lines are skipped, never fatal."""
+    for line in fh:
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            msg = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(msg, dict) and "type" in msg:
+            yield msg

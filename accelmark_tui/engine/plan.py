@@ -1,0 +1,128 @@
+"""Turn a suite spec and the user's options into scenario plans for a runner.
+
+A plan is plain JSON (it crosses into the runner process). Each scenario has
+``steps`` (levels: a concurrency or a target rate) repeated ``runs`` times;
+warm-up requests run before a step's first run and never enter statistics.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from accelmark_tui.errors import UsageError
+
+SCENARIOS = ("accuracy", "offline", "online", "interactive", "sustained", "burst")
+# Scenarios the upstream schema knows but this engine does not run yet.
+NOT_IMPLEMENTED = {"speculative": "speculative decoding needs a draft-model runner, which accelmark does not have yet"}
+
+
+@dataclass(slots=True)
+class Options:
+    runs: int | None = None  # repeated runs of offline/online/interactive
+    warmup: int | None = None  # warm-up requests before each step
+    max_tokens: int | None = None
+
+
+def _runs(suite: dict, opts: Options) -> int:
+    n = opts.runs if opts.runs is not None else int(suite.get("num_runs", 3))
+    if n < 1:
+        raise UsageError("--runs must be at least 1.")
+    return n
+
+
+def _warm(opts: Options, default: int) -> int:
+    if opts.warmup is not None:
+        if opts.warmup < 0:
+            raise UsageError("--warmup must be 0 or more.")
+        return opts.warmup
+    return max(0, default)
+
+
+def plan_scenario(name: str, suite: dict, opts: Options, accuracy_concurrency: int = 4) -> dict[str, Any]:
+    if name in NOT_IMPLEMENTED:
+        raise UsageError(f"Scenario '{name}' is not available: {NOT_IMPLEMENTED[name]}.")
+    if name not in SCENARIOS:
+        raise UsageError(f"Unknown scenario '{name}'; choose one of {', '.join(SCENARIOS)}, 'default' or 'all'.")
+    max_tokens = int(opts.max_tokens or suite.get("output_tokens_max", 256))
+    runs = _runs(suite, opts)
+    warm_runs = int(suite.get("warmup_runs", 1))
+    plan: dict[str, Any] = {"name": name, "max_tokens": max_tokens, "runs": runs, "steps": []}
+    if name == "accuracy":
+        plan.update(runs=1, max_tokens=int(suite.get("accuracy_max_tokens", 4)), source="accuracy")
+        plan["steps"] = [{"mode": "closed", "level": accuracy_concurrency, "concurrency": accuracy_concurrency,
+                          "requests": None, "warmup": 0}]
+    elif name == "offline":
+        n = int(suite.get("request_count", 100))
+        for c in suite.get("concurrency_levels", [1]):
+            plan["steps"].append({"mode": "closed", "level": int(c), "concurrency": int(c), "requests": n,
+                                  "warmup": _warm(opts, warm_runs * min(int(c), n))})
+    elif name == "online":
+        n = int(suite.get("online_request_count") or suite.get("request_count", 100))
+        levels = suite.get("online_qps_levels") or []
+        if not levels:
+            raise UsageError(f"Suite {suite['suite_id']} defines no online QPS levels; pick another scenario.")
+        for q in levels:
+            plan["steps"].append({"mode": "poisson", "level": float(q), "rate": float(q), "requests": n,
+                                  "warmup": _warm(opts, int(suite.get("online_warmup_requests", 10)))})
+        plan["sla_ttft_ms"] = suite.get("online_sla_ttft_ms")
+        plan["sla_tpot_ms"] = suite.get("online_sla_tpot_ms")
+    elif name == "interactive":
+        n = int(suite.get("interactive_request_count") or suite.get("request_count", 100))
+        plan["steps"] = [{"mode": "closed", "level": 1, "concurrency": 1, "requests": n,
+                          "warmup": _warm(opts, int(suite.get("interactive_warmup_runs", 0)))}]
+    elif name == "sustained":
+        c = int(suite.get("sustained_concurrency", 8))
+        plan.update(runs=1)
+        plan["steps"] = [{
+            "mode": "duration", "level": c, "concurrency": c,
+            "duration_s": float(suite.get("duration_minutes", 15)) * 60.0,
+            "warmup_s": float(suite.get("warmup_minutes", 0)) * 60.0,
+            "sample_interval_s": float(suite.get("sample_interval_seconds", 60)),
+            "requests": None, "warmup": 0,
+        }]
+    elif name == "burst":
+        steady = float(suite.get("burst_steady_qps") or 1.0)
+        peak = float(suite.get("burst_peak_qps") or steady * 5)
+        burst_s = float(suite.get("burst_duration_seconds") or 30)
+        interval_s = float(suite.get("burst_interval_seconds") or 120)
+        plan.update(runs=1, sla_ttft_ms=suite.get("online_sla_ttft_ms"))
+        plan["steps"] = [{
+            "mode": "burst", "level": peak, "steady_qps": steady, "peak_qps": peak,
+            "burst_s": burst_s, "interval_s": interval_s, "cycles": int(suite.get("burst_cycles", 2)),
+            "requests": None, "warmup": _warm(opts, int(suite.get("burst_warmup_requests", 10))),
+        }]
+    return plan
+
+
+def select_scenarios(suite: dict, selection: str | None) -> list[str]:
+    """``default`` | ``all`` | a scenario name | comma-separated names."""
+    sc = suite.get("scenarios", {})
+    default, extra = list(sc.get("default", [])), list(sc.get("extra", []))
+    sel = (selection or "default").strip()
+    if sel == "default":
+        names = default
+    elif sel == "all":
+        names = default + [s for s in extra if s not in default]
+    else:
+        names = [s.strip() for s in sel.split(",") if s.strip()]
+        for s in names:
+            if s not in default and s not in extra:
+                raise UsageError(
+                    f"Suite {suite['suite_id']} has no scenario '{s}'; it has: {', '.join(default + extra)}."
+                )
+    runnable = [s for s in names if s not in NOT_IMPLEMENTED]
+    if not runnable:
+        raise UsageError(f"None of the selected scenarios can run here ({', '.join(names)}).")
+    return runnable
+
+
+def max_concurrency(plans: list[dict]) -> int:
+    peak = 1
+    for p in plans:
+        for s in p["steps"]:
+            if s.get("concurrency"):
+                peak = max(peak, int(s["concurrency"]))
+            if s["mode"] in ("poisson", "burst"):
+                peak = max(peak, 4)  # open loop: arrivals overlap; serve a few at once
+    return peak
