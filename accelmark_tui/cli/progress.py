@@ -1,0 +1,123 @@
+"""Live progress for ``accelmark run`` on a terminal or a plain pipe.
+
+Pulls ``LiveRun.snapshot()`` at a fixed rate (4 Hz on a TTY, a line every
+5 s otherwise): the runner's pace never decides how often we print.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import TextIO
+
+
+def _fmt_s(s: float | None) -> str:
+    if s is None:
+        return "?"
+    s = int(s)
+    return f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s"
+
+
+class ProgressPrinter:
+    def __init__(self, session, out: TextIO) -> None:
+        self.session = session
+        self.out = out
+        self.tty = out.isatty()
+        self._stop = threading.Event()
+        self._log_seen = 0
+        self._line_len = 0
+
+    def header(self) -> None:
+        s = self.session
+        m = s.machine
+        chip = m.accelerators[0].name if m.accelerators else m.cpu.model
+        self._print(f"accelmark run: {s.suite.suite_id} on {chip} with {s.runner.id}")
+        self._print(f"  model {s.model.model_id} ({s.model.extra.get('file_type_name', s.model.format)}), "
+                    f"scenarios: {', '.join(s.todo) or 'none left'}")
+        self._print(f"  results: {s.run_dir.path}")
+
+    def _print(self, line: str) -> None:
+        if self.tty and self._line_len:
+            self.out.write("\r" + " " * self._line_len + "\r")
+            self._line_len = 0
+        self.out.write(line + "\n")
+        self.out.flush()
+
+    def status_line(self, snap: dict) -> str:
+        if snap["phase"] in ("starting", "loading"):
+            return f"loading model… {_fmt_s(snap['elapsed_s'])}"
+        tok = snap["tok_s"][1]
+        recent = sum(tok[-8:]) / len(tok[-8:]) if tok else 0.0
+        ttft = snap["ttft_p50"][1]
+        total = snap["total"]
+        level = snap["level"]
+        parts = [
+            f"{snap['scenario'] or '-'} run {snap['run'] + 1}/{snap['runs'] or 1}"
+            + (f" level {level}" if level is not None else ""),
+            f"{snap['done']}/{total if total is not None else '?'} req",
+            f"{recent:6.1f} tok/s",
+            f"TTFT p50 {ttft[-1]:.0f} ms" if ttft else "TTFT p50 -",
+            f"in flight {snap['in_flight']}",
+        ]
+        if snap["failed"]:
+            parts.append(f"{snap['failed']} failed")
+        if snap["eta_s"] is not None:
+            parts.append(f"ETA {_fmt_s(snap['eta_s'])}")
+        return " | ".join(parts)
+
+    def loop(self) -> None:
+        period = 0.25 if self.tty else 5.0
+        last_status = 0.0
+        while not self._stop.wait(0.25):
+            snap = self.session.live.snapshot()
+            self._print_new_log(snap)
+            now = time.monotonic()
+            if now - last_status >= period:
+                last_status = now
+                line = self.status_line(snap)
+                if self.tty:
+                    self.out.write("\r" + line.ljust(self._line_len))
+                    self._line_len = len(line)
+                    self.out.flush()
+                elif snap["phase"] == "running":
+                    self._print("  " + line)
+
+    def _print_new_log(self, snap: dict) -> None:
+        # The log is a bounded deque; log_total tells how many lines are new.
+        new = min(snap["log_total"] - self._log_seen, len(snap["log"]))
+        for line in snap["log"][len(snap["log"]) - new:] if new > 0 else []:
+            self._print("  " + line)
+        self._log_seen = snap["log_total"]
+
+    def close(self) -> None:
+        self._stop.set()
+        self._print_new_log(self.session.live.snapshot())
+        if self.tty and self._line_len:
+            self.out.write("\r" + " " * self._line_len + "\r")
+            self.out.flush()
+
+    def summary(self, outcome) -> None:
+        """Headline figures of what finished, one line per scenario."""
+        blocks = self.session.live.snapshot()["scenario_blocks"]
+        for name, b in blocks.items():
+            self._print(f"  {name}: {headline(name, b)}")
+
+
+def headline(name: str, b: dict) -> str:
+    if name == "offline":
+        rows = b.get("results_by_concurrency", [])
+        return ", ".join(f"c={r['client_concurrency']}: {r['throughput_tokens_per_sec']} tok/s" for r in rows)
+    if name == "online":
+        rows = b.get("results_by_qps", [])
+        return f"max valid QPS {b.get('max_valid_qps')} (SLA p99 TTFT ≤ {b.get('sla_ttft_ms')} ms); " + ", ".join(
+            f"{r['target_qps']} req/s: p99 TTFT {r['ttft_ms_p99']:.0f} ms" for r in rows)
+    if name == "interactive":
+        return (f"TTFT p50 {b.get('ttft_ms_p50'):.1f} ms, TPOT p50 {b.get('tpot_ms_p50'):.2f} ms, "
+                f"decode {b.get('decode_tokens_per_sec')} tok/s")
+    if name == "accuracy":
+        return f"score {b.get('score')} ({b.get('correct')}/{b.get('items')})"
+    if name == "sustained":
+        return f"{b.get('sustained_throughput_tokens_per_sec')} tok/s sustained"
+    if name == "burst":
+        return f"burst p99 TTFT {b.get('burst_ttft_p99_ms')} ms vs steady {b.get('steady_ttft_p99_ms')} ms"
+    return ""

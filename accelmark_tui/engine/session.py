@@ -1,0 +1,253 @@
+"""A benchmark run from request to result folder (the engine's main flow).
+
+``RunSession.prepare()`` resolves and checks everything that can be wrong
+before anything is measured (runner, suite, fit, model, output folder);
+``execute()`` starts the runner process, folds its feed into a ``LiveRun``
+and writes each scenario's result the moment its events file is complete, so
+a stop or crash never loses a finished scenario and a rerun resumes.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from accelmark_tui import paths, resources
+from accelmark_tui.engine import plan as planmod
+from accelmark_tui.engine import report
+from accelmark_tui.engine.host import PeakRss, RunnerProcess, describe_exit
+from accelmark_tui.engine.live import LiveRun
+from accelmark_tui.engine.records import read_records
+from accelmark_tui.engine.resultdoc import ResultWriter, framework_version_of
+from accelmark_tui.errors import AccelmarkError, RunnerFailed, UsageError
+
+DEFAULT_SUITE = "suite_Quick"
+
+
+@dataclass
+class RunRequest:
+    runner: str | None = None
+    suite: str | None = None
+    model: str | None = None
+    scenario: str = "default"
+    runs: int | None = None
+    warmup: int | None = None
+    threads: int | None = None
+    max_tokens: int | None = None
+    tier: str = "community"
+    submitter: str | None = None
+    output_dir: str | None = None
+    force: bool = False
+
+
+@dataclass
+class RunOutcome:
+    run_dir: Path
+    status: str  # complete | incomplete | stopped | already-complete
+    scenarios_done: list[str] = field(default_factory=list)
+    message: str = ""
+
+
+class RunSession:
+    def __init__(self, request: RunRequest, live: LiveRun | None = None, machine=None) -> None:
+        self.req = request
+        self.live = live or LiveRun()
+        self.machine = machine
+        self.proc: RunnerProcess | None = None
+        self._msgs: queue.Queue[dict[str, Any]] = queue.Queue()
+        self.prepared = False
+
+    # -- everything that can fail before measuring --------------------------
+    def prepare(self) -> "RunSession":
+        from accelmark_tui.catalog import fit as fitmod
+        from accelmark_tui.catalog import get_runner, get_suite
+        from accelmark_tui.detect import detect_machine
+        from accelmark_tui.engine import models
+        from accelmark_tui.results.layout import TIERS, RunDir
+
+        req = self.req
+        if req.tier not in TIERS:
+            raise UsageError(f"Unknown tier '{req.tier}'; use one of {', '.join(TIERS)}.")
+        if req.threads is not None and req.threads < 1:
+            raise UsageError("--threads must be at least 1.")
+        self.machine = self.machine or detect_machine()
+        self.suite = get_suite(req.suite or DEFAULT_SUITE)
+        if req.runner:
+            self.runner = get_runner(req.runner)
+        else:
+            self.runner = fitmod.best_runner(self.suite, self.machine)
+            if self.runner is None:
+                raise UsageError(f"No runner can run {self.suite.suite_id} on this machine; `accelmark runners` says why.")
+        fit = fitmod.check_fit(self.runner, self.suite, self.machine)
+        if not fit.ready:
+            raise UsageError(f"{self.runner.id} cannot run {self.suite.suite_id} here: {fit.reason}")
+        suite = self.suite.data
+        self.scenarios = planmod.select_scenarios(suite, req.scenario)
+        opts = planmod.Options(runs=req.runs, warmup=req.warmup, max_tokens=req.max_tokens)
+        self.model = models.resolve_model(req.model, suite)
+        self.gguf = self.model.extra
+        self.framework_version = framework_version_of(self.runner)
+        self.writer = ResultWriter.create(
+            machine=self.machine, suite=suite, runner=self.runner, model=self.model,
+            framework_version=self.framework_version, tier=req.tier, submitter=req.submitter,
+            output_dir=req.output_dir,
+        )
+        self.run_dir: RunDir = self.writer.run_dir
+        self.state = self.run_dir.prepare(req.force, scenarios_planned=self.scenarios)
+        self.todo = [s for s in self.scenarios if s not in self.state.scenarios_done]
+        acc_c = max(1, min(8, max(int(c) for c in suite.get("concurrency_levels", [1]))))
+        self.plans = [planmod.plan_scenario(s, suite, opts, accuracy_concurrency=acc_c) for s in self.todo]
+        self.prepared = True
+        return self
+
+    # -- the run ---------------------------------------------------------------
+    def execute(self) -> RunOutcome:
+        if not self.prepared:
+            self.prepare()
+        rd, state, live = self.run_dir, self.state, self.live
+        if not self.todo:
+            state.status = "complete"
+            rd.save_state(state)
+            live.phase = "finished"
+            return RunOutcome(rd.path, "already-complete", list(state.scenarios_done),
+                              f"Already complete: {rd.path} (use --force to measure again).")
+        self.writer.write_env()
+        job = self._job()
+        job_path = rd.path / ".accelmark" / "job.json"
+        job_path.parent.mkdir(parents=True, exist_ok=True)
+        job_path.write_text(json.dumps(job, indent=1), encoding="utf-8")
+        live.phase = "loading"
+        live.note(f"runner {self.runner.id}, suite {self.suite.suite_id}, scenarios {', '.join(self.todo)}")
+
+        def on_message(msg: dict[str, Any]) -> None:
+            live.handle(msg)
+            if msg.get("type") in ("loaded", "scenario_end", "scenario_stopped", "fatal", "bye"):
+                self._msgs.put(msg)
+
+        self.proc = RunnerProcess(self.runner.runner_py, job_path, rd.log, on_message)
+        self.proc.start()
+        rss = PeakRss()
+        fatal: str | None = None
+        bye: str | None = None
+        current: str | None = self.todo[0]
+        restore = _on_interrupt(self._interrupted)
+        while True:
+            try:
+                msg = self._msgs.get(timeout=0.25)
+            except queue.Empty:
+                rss.sample(self.proc.pid)
+                if self.proc.poll() is not None and self._msgs.empty():
+                    self.proc.wait()  # drain the reader so no message is lost
+                    if self._msgs.empty():
+                        break
+                continue
+            kind = msg["type"]
+            if kind == "loaded":
+                self.writer.set_load(msg.get("info", {}), msg.get("load_seconds"))
+            elif kind == "scenario_end":
+                name = msg["scenario"]
+                self._finish_scenario(name, rss)
+                idx = self.todo.index(name)
+                current = self.todo[idx + 1] if idx + 1 < len(self.todo) else None
+            elif kind == "fatal":
+                fatal = msg.get("message")
+            elif kind == "bye":
+                bye = msg.get("status")
+        rc = self.proc.wait()
+        restore()
+        done = list(state.scenarios_done)
+        if bye == "done" and rc == 0 and not state.remaining:
+            state.status = "complete"
+            live.phase = "finished"
+            rd.save_state(state)
+            self.writer.write_merged(state, complete=True)
+            return RunOutcome(rd.path, "complete", done, f"Results: {rd.path}")
+        state.status = "incomplete"
+        rd.save_state(state)
+        if done:
+            self.writer.write_merged(state, complete=False)
+        if self.proc.stop_requested or bye == "stopped":
+            live.phase = "stopped"
+            return RunOutcome(rd.path, "stopped", done, _kept(done, rd.path, "Stopped"))
+        live.phase = "failed"
+        if fatal and not done and current == self.todo[0] and self.writer.load_info is None:
+            raise RunnerFailed(fatal)  # e.g. a model the backend cannot load: its own sentence
+        what = fatal or f"The runner process {describe_exit(rc)}"
+        where = f" during '{current}'" if current else ""
+        raise RunnerFailed(f"{what.rstrip('.')}{where}; {_kept(done, rd.path, 'kept').lower()}")
+
+    def _interrupted(self) -> None:
+        # First Ctrl-C: graceful stop (in-flight requests finish); second: stop now.
+        self._interrupts = getattr(self, "_interrupts", 0) + 1
+        first = self._interrupts == 1
+        self.live.note("stopping: in-flight requests finish, nothing new is sent (Ctrl-C again to stop now)"
+                       if first else "stopping now")
+        self.stop(now=not first)
+
+    def stop(self, now: bool = False) -> None:
+        if self.proc:
+            self.proc.kill() if now else self.proc.stop()
+
+    # -- helpers ---------------------------------------------------------------
+    def _job(self) -> dict[str, Any]:
+        suite = self.suite.data
+        return {
+            "model": asdict(self.model),
+            "threads": self.req.threads,
+            "max_concurrency": planmod.max_concurrency(self.plans),
+            "max_model_len": int(suite.get("max_model_len", 2048)),
+            "dataset": str(resources.dataset_path(suite["dataset"])),
+            "accuracy_subset": str(resources.schema_path("accuracy_subset.jsonl")),
+            "run_dir": str(self.run_dir.path),
+            "scenarios": self.plans,
+        }
+
+    def _finish_scenario(self, name: str, rss: PeakRss) -> None:
+        from accelmark_tui.engine.workload import load_accuracy_items
+
+        records = read_records(self.run_dir.samples(name))
+        p = next(p for p in self.plans if p["name"] == name)
+        served = int((self.writer.load_info or {}).get("max_concurrency", 1))
+        if name == "offline":
+            block = report.offline_block(records, served, chips=self.writer.chip_count)
+        elif name == "online":
+            block = report.online_block(records, p.get("sla_ttft_ms"), p.get("sla_tpot_ms"))
+        elif name == "interactive":
+            block = report.interactive_block(records)
+        elif name == "sustained":
+            block = report.sustained_block(records, p["steps"][0])
+        elif name == "burst":
+            block = report.burst_block(records, p["steps"][0], p.get("sla_ttft_ms"))
+        elif name == "accuracy":
+            items = load_accuracy_items(resources.schema_path("accuracy_subset.jsonl"))
+            block = report.accuracy_score(records, items)
+        else:
+            raise AccelmarkError(f"No report for scenario '{name}'.")
+        if rss.peak_bytes and isinstance(block, dict):
+            block["runner_peak_rss_gb"] = round(rss.peak_bytes / 1e9, 3)
+        self.writer.write_scenario(name, block, self.state)
+        self.state.mark_done(name)
+        self.run_dir.save_state(self.state)
+        self.live.scenario_finished(name, block)
+
+
+def _on_interrupt(handler):
+    """Route SIGINT to ``handler`` while a run is live (main thread only); returns the undo."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous = signal.signal(signal.SIGINT, lambda *_: handler())
+    return lambda: signal.signal(signal.SIGINT, previous)
+
+
+def _kept(done: list[str], where: Path, verb: str) -> str:
+    if not done:
+        return f"{verb}: no scenario had finished, so nothing was written beyond the run folder {where}."
+    return (f"{verb}: finished scenarios ({', '.join(done)}) were kept in {where}; "
+            "run the same command again to resume the rest.")
