@@ -31,7 +31,7 @@ class ProgressPrinter:
         s = self.session
         m = s.machine
         chip = m.accelerators[0].name if m.accelerators else m.cpu.model
-        self._print(f"accelmark run: {s.suite.suite_id} on {chip} with {s.runner.id}")
+        self._print(f"accelmark run: {s.suite.id} on {chip} with {s.runner.id}")
         self._print(f"  model {s.model.model_id} ({s.model.extra.get('file_type_name', s.model.format)}), "
                     f"scenarios: {', '.join(s.todo) or 'none left'}")
         self._print(f"  results: {s.run_dir.path}")

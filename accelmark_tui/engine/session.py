@@ -64,7 +64,8 @@ class RunSession:
     # -- everything that can fail before measuring --------------------------
     def prepare(self) -> "RunSession":
         from accelmark_tui.catalog import fit as fitmod
-        from accelmark_tui.catalog import get_runner, get_suite
+        from accelmark_tui.catalog.runners import get_runner
+        from accelmark_tui.catalog.suites import get_suite
         from accelmark_tui.detect import detect_machine
         from accelmark_tui.engine import models
         from accelmark_tui.results.layout import TIERS, RunDir
@@ -81,10 +82,10 @@ class RunSession:
         else:
             self.runner = fitmod.best_runner(self.suite, self.machine)
             if self.runner is None:
-                raise UsageError(f"No runner can run {self.suite.suite_id} on this machine; `accelmark runners` says why.")
+                raise UsageError(f"No runner can run {self.suite.id} on this machine; `accelmark runners` says why.")
         fit = fitmod.check_fit(self.runner, self.suite, self.machine)
         if not fit.ready:
-            raise UsageError(f"{self.runner.id} cannot run {self.suite.suite_id} here: {fit.reason}")
+            raise UsageError(f"{self.runner.id} cannot run {self.suite.id} here: {fit.reason}")
         suite = self.suite.data
         self.scenarios = planmod.select_scenarios(suite, req.scenario)
         opts = planmod.Options(runs=req.runs, warmup=req.warmup, max_tokens=req.max_tokens)
@@ -121,11 +122,11 @@ class RunSession:
         job_path.parent.mkdir(parents=True, exist_ok=True)
         job_path.write_text(json.dumps(job, indent=1), encoding="utf-8")
         live.phase = "loading"
-        live.note(f"runner {self.runner.id}, suite {self.suite.suite_id}, scenarios {', '.join(self.todo)}")
+        live.note(f"runner {self.runner.id}, suite {self.suite.id}, scenarios {', '.join(self.todo)}")
 
         def on_message(msg: dict[str, Any]) -> None:
             live.handle(msg)
-            if msg.get("type") in ("loaded", "scenario_end", "scenario_stopped", "fatal", "bye"):
+            if msg.get("type") in ("loaded", "scenario_start", "scenario_end", "scenario_stopped", "fatal", "bye"):
                 self._msgs.put(msg)
 
         self.proc = RunnerProcess(self.runner.runner_py, job_path, rd.log, on_message)
@@ -148,6 +149,8 @@ class RunSession:
             kind = msg["type"]
             if kind == "loaded":
                 self.writer.set_load(msg.get("info", {}), msg.get("load_seconds"))
+            elif kind == "scenario_start":
+                self.writer.mark_start(msg["scenario"])
             elif kind == "scenario_end":
                 name = msg["scenario"]
                 self._finish_scenario(name, rss)
@@ -229,8 +232,8 @@ class RunSession:
             raise AccelmarkError(f"No report for scenario '{name}'.")
         if rss.peak_bytes and isinstance(block, dict):
             block["runner_peak_rss_gb"] = round(rss.peak_bytes / 1e9, 3)
-        self.writer.write_scenario(name, block, self.state)
         self.state.mark_done(name)
+        self.writer.write_scenario(name, block, self.state)
         self.run_dir.save_state(self.state)
         self.live.scenario_finished(name, block)
 

@@ -1,0 +1,149 @@
+"""Write a run's upstream-shaped files as scenarios finish.
+
+Bridges the session (what was measured) and ``accelmark_tui.results``
+(identity, layout, documents). Identity covers the configuration, not the
+measurements: it is fixed before the runner starts, so a rerun of the same
+configuration finds the same folder and resumes it.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from accelmark_tui import paths
+from accelmark_tui.results import assemble
+from accelmark_tui.results.identity import PLACEHOLDER_SUBMITTER
+from accelmark_tui.results.layout import RunDir, RunState, atomic_write_json, check_writable, read_json
+
+# Python distribution whose version is the runner's framework_version.
+FRAMEWORK_DISTS = {"llama_cpp": "llama-cpp-python", "mlx_lm": "mlx-lm", "vllm": "vllm", "httpx": "httpx"}
+
+
+def framework_version_of(runner) -> str:
+    dist = runner.accelmark.get("framework_dist")
+    if not dist:
+        mods = runner.requires_modules
+        dist = FRAMEWORK_DISTS.get(mods[0]) if mods else None
+    if not dist:
+        return "unknown"
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+@dataclass
+class ResultWriter:
+    ctx: assemble.ResultContext
+    run_dir: RunDir
+    chip_count: int
+    load_info: dict[str, Any] | None = None
+    load_seconds: float | None = None
+    blocks: dict[str, dict] = field(default_factory=dict)
+    scenario_meta: dict[str, dict] = field(default_factory=dict)
+    accuracy: dict[str, Any] | None = None
+    started: dict[str, datetime] = field(default_factory=dict)
+
+    @classmethod
+    def create(cls, *, machine, suite: dict, runner, model, framework_version: str, tier: str,
+               submitter: str | None, output_dir: str | None) -> "ResultWriter":
+        from accelmark_tui.results.profile import current_submitter
+
+        who, kind = current_submitter()
+        if submitter:
+            from accelmark_tui.results.profile import validate_login
+
+            who = validate_login(submitter)
+        ex = model.extra
+        chip = machine.chip()
+        upstream = not suite.get("model_file")
+        ctx = assemble.ResultContext(
+            suite=suite, runner_id=runner.id, framework=runner.framework, framework_version=framework_version,
+            env_info=machine.env_info(), chip=chip,
+            # An upstream suite names its canonical model; the GGUF actually run is model_name.
+            model_id=suite["model_id"] if upstream and suite.get("model_id") else model.model_id,
+            model_revision=model.revision, precision=ex.get("precision", "FP16"),
+            parameter_count_b=float(ex.get("parameter_count_b") or 0.0),
+            architecture=ex.get("architecture_family", "dense"),
+            quantization_method=ex.get("quantization_method"), model_format="gguf",
+            model_source=model.source, model_name=(model.extra.get("hub_file") or _basename(model.path)),
+            model_note=("GGUF conversion of the suite's model run by llama.cpp" if upstream else None),
+            submitted_by=who or PLACEHOLDER_SUBMITTER, submission_type=kind,
+            num_runs=int(suite.get("num_runs", 1)), warmup_runs=int(suite.get("warmup_runs", 0)),
+            tier=tier,
+        )
+        root = paths.results_root(output_dir)
+        check_writable(root)
+        rd = RunDir(root, tier, ctx.identity().run_name)
+        return cls(ctx=ctx, run_dir=rd, chip_count=int(chip.get("count", 1)))
+
+    def set_load(self, info: dict[str, Any], load_seconds: float | None) -> None:
+        self.load_info = info
+        self.load_seconds = load_seconds
+        extra = {k: info.get(k) for k in ("threads", "context_length", "max_concurrency") if info.get(k) is not None}
+        extra.update({k: v for k, v in (info.get("extra") or {}).items() if isinstance(v, (str, int, float, bool))})
+        self.ctx.extra_config = extra or None
+        if info.get("effective_dtype"):
+            self.ctx.effective_dtype = info["effective_dtype"]
+
+    def write_env(self) -> None:
+        if not self.run_dir.env_info.exists():
+            atomic_write_json(self.run_dir.env_info, self.ctx.env_info)
+
+    def mark_start(self, name: str) -> None:
+        self.started.setdefault(name, datetime.now(timezone.utc))
+
+    def write_scenario(self, name: str, block: dict, state: RunState, seconds: float | None = None) -> None:
+        end = datetime.now(timezone.utc)
+        start = self.started.get(name)
+        if start is None:
+            start = datetime.fromtimestamp(end.timestamp() - (seconds or 0.0), timezone.utc)
+        if name == "accuracy":
+            self.accuracy = assemble.accuracy_block(
+                block.get("score") or 0.0, self.ctx.model_id, self.ctx.precision, self.ctx.framework,
+                threshold_delta=float(self.ctx.suite.get("accuracy_threshold_delta", 0.1)))
+            self.accuracy["items"] = block.get("items")
+            self.accuracy["correct"] = block.get("correct")
+            atomic_write_json(self.run_dir.accuracy, self.accuracy)
+            self.scenario_meta[name] = {"benchmark_start_time": start.isoformat(), "benchmark_end_time": end.isoformat(),
+                                        "benchmark_elapsed_minutes": round((end - start).total_seconds() / 60, 2),
+                                        "model_load_seconds": self.load_seconds}
+        else:
+            doc = assemble.scenario_result(self.ctx, name, block, start=start, end=end,
+                                           model_load_seconds=self.load_seconds, accuracy=self.accuracy)
+            atomic_write_json(self.run_dir.scenario_result(name), doc)
+            self.blocks[name] = block
+            self.scenario_meta[name] = doc["meta"]
+        self.write_merged(state, complete=False, extra_done=[name])
+
+    def _load_earlier(self, state: RunState) -> None:
+        """On resume, pick up blocks of scenarios finished by an earlier process."""
+        for name in state.scenarios_done:
+            if name in self.blocks or (name == "accuracy" and self.accuracy):
+                continue
+            try:
+                if name == "accuracy":
+                    self.accuracy = read_json(self.run_dir.accuracy)
+                else:
+                    doc = read_json(self.run_dir.scenario_result(name))
+                    self.blocks[name] = doc["metrics"][name]
+                    self.scenario_meta[name] = doc["meta"]
+            except (OSError, ValueError, KeyError):
+                continue
+
+    def write_merged(self, state: RunState, complete: bool, extra_done: list[str] | None = None) -> None:
+        self._load_earlier(state)
+        order = [s for s in state.scenarios_planned if s in self.blocks and s != "accuracy"]
+        blocks = {s: self.blocks[s] for s in order}
+        if not blocks and not self.accuracy:
+            return
+        doc = assemble.merged_result(self.ctx, blocks, self.accuracy, scenario_meta=self.scenario_meta,
+                                     planned=state.scenarios_planned, failed=state.scenarios_failed)
+        atomic_write_json(self.run_dir.result, doc)
+
+
+def _basename(path: str) -> str:
+    return path.replace("\\", "/").rsplit("/", 1)[-1]
