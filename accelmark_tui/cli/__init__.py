@@ -66,6 +66,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"accelmark: {user_message(KeyboardInterrupt())}", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # `accelmark ... | head`: the reader left; not an error worth a sentence.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OSError as exc:
         print(f"accelmark: {user_message(exc)}", file=sys.stderr)
         return 2
