@@ -1,1 +1,8 @@
-"""results."""
+"""Results: run identity, folder layout, upstream-shaped documents, validation, listing and views.
+
+``identity`` (run_id / run_name / re-stamp), ``profile`` (submitter),
+``layout`` + ``state`` (run folders, atomic writes, resume state),
+``assemble`` (result.json documents), ``validate`` (schema + folder checks),
+``store`` (list / find / load runs), ``render`` / ``export`` (text, CSV, Markdown).
+Never imports Textual.
+"""

@@ -1,0 +1,188 @@
+"""Plain-text views of saved runs: the run list and one run in detail.
+
+Used by ``accelmark results`` (and usable anywhere text is wanted). Each
+scenario gets a table of the figures upstream records, plus the extra ones
+accelmark measures when present (reliability, decode tok/s).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from accelmark_tui.results.export import to_csv, to_markdown  # noqa: F401  (re-exported)
+from accelmark_tui.results.store import RunData, RunSummary
+from accelmark_tui.results.tables import cv_of, decode_tok_s, fmt, kv, table
+
+
+def _model_label(s: RunSummary) -> str:
+    return (s.model_id or "-").split("/")[-1]
+
+
+def render_run_list(runs: Sequence[RunSummary], root: str | None = None) -> str:
+    current = [r for r in runs if not r.archived]
+    archived = [r for r in runs if r.archived]
+    if not current and not archived:
+        where = f" under {root}" if root else ""
+        return f"No runs{where} yet; run `accelmark run` to make one."
+    headers = ["run", "status", "date", "model", "precision", "quant", "offline tok/s", "QPS@SLA",
+               "TTFT p50 ms", "decode tok/s", "accuracy"]
+
+    def row(r: RunSummary) -> list[Any]:
+        acc = None if r.accuracy_score is None else f"{r.accuracy_score:.2f}" + ("" if r.accuracy_valid else "*")
+        return [r.run_name, r.status, r.date, _model_label(r), r.precision, r.quantization,
+                r.best_offline_tok_s, r.online_max_valid_qps, r.interactive_ttft_p50_ms, r.decode_tok_s, acc]
+
+    out = []
+    if current:
+        out.append(table(headers, [row(r) for r in current]))
+    if archived:
+        out.append("Earlier runs kept by --force:")
+        out.append(table(["archived", *headers], [[r.archived_at, *row(r)] for r in archived]))
+    if any(r.accuracy_score is not None and not r.accuracy_valid for r in runs):
+        out.append("* accuracy not valid (below baseline, or no baseline for the model); see `accelmark results show RUN`.")
+    if root:
+        out.append(f"{len(current)} run(s) in {root}")
+    return "\n\n".join(out)
+
+
+# ── one run ──────────────────────────────────────────────────────────────────
+
+
+def _header(run: RunData) -> str:
+    doc = run.doc
+    chip, model, sw, meta, task = (doc.get(k) or {} for k in ("chip", "model", "software", "meta", "task"))
+    state = run.state
+    status = run.status + (f" (resumed {state.resume_count}x)" if state and state.resume_count else "")
+    if state and state.remaining and run.status != "complete":
+        status += f"; not yet run: {', '.join(state.remaining)}"
+    chip_label = None
+    if chip:
+        mem = f"{chip.get('memory_gb')} GB" if chip.get("memory_gb") is not None else "memory unknown"
+        chip_label = f"{chip.get('name')} x{chip.get('count')} ({chip.get('vendor')}, {mem})"
+    model_label = None
+    if model:
+        quant = model.get("quantization_method")
+        rev = str(model.get("model_revision") or "")[:12]
+        model_label = f"{model.get('model_id')} @ {rev} ({model.get('precision')}{', ' + quant if quant else ''}, {model.get('model_format')})"
+    when = None
+    if meta.get("date"):
+        when = f"{meta.get('date')} {meta.get('time') or ''}".strip()
+        if meta.get("benchmark_elapsed_minutes") is not None:
+            when += f", {meta['benchmark_elapsed_minutes']} min measured"
+        if meta.get("model_load_seconds") is not None:
+            when += f", model load {meta['model_load_seconds']} s"
+    config = task.get("extra_config")
+    config_label = " ".join(f"{k}={v}" for k, v in config.items()) if isinstance(config, dict) else None
+    submitter = f"{meta.get('submitted_by')} ({meta.get('submission_type')})" if meta.get("submitted_by") else None
+    return kv([
+        ("Run", run.run_dir.run_name),
+        ("Folder", str(run.run_dir.path)),
+        ("Status", status),
+        ("Chip", chip_label),
+        ("Runner", doc.get("implementation_id")),
+        ("Build", f"{sw.get('framework')} {sw.get('framework_version')}" if sw else None),
+        ("Suite", doc.get("suite_id")),
+        ("Model", model_label),
+        ("Runs", (f"{task.get('num_runs')} measured"
+                  + (f", {task['warmup_runs']} warm-up" if task.get("warmup_runs") is not None else "")) if task else None),
+        ("Config", config_label),
+        ("Submitter", submitter),
+        ("Date", when),
+        ("Notes", meta.get("notes")),
+    ])
+
+
+def _offline(block: dict[str, Any]) -> str:
+    rows = []
+    for r in block.get("results_by_concurrency") or []:
+        cv, stability = cv_of(r)
+        rows.append([r.get("client_concurrency"), r.get("throughput_tokens_per_sec"), r.get("throughput_tokens_per_sec_total"),
+                     r.get("elapsed_seconds_median"), cv, stability, r.get("oom")])
+    return "Offline (output tok/s; total counts input + output)\n" + table(
+        ["concurrency", "output tok/s", "total tok/s", "elapsed s", "cv %", "stability", "oom"], rows)
+
+
+def _online(block: dict[str, Any]) -> str:
+    rows = [[r.get("target_qps"), r.get("achieved_qps"), r.get("ttft_ms_p50"), r.get("ttft_ms_p90"), r.get("ttft_ms_p99"),
+             r.get("tpot_ms_p50"), r.get("tpot_ms_p90"), r.get("tpot_ms_p99"), r.get("sla_met")]
+            for r in block.get("results_by_qps") or []]
+    title = f"Online (SLA: TTFT p99 <= {fmt(block.get('sla_ttft_ms'), 0)} ms; max valid QPS {fmt(block.get('max_valid_qps'))})"
+    return title + "\n" + table(["target QPS", "achieved", "TTFT p50", "TTFT p90", "TTFT p99",
+                                 "TPOT p50", "TPOT p90", "TPOT p99", "SLA met"], rows)
+
+
+def _interactive(block: dict[str, Any]) -> str:
+    rows = [["TTFT ms", block.get("ttft_ms_p50"), block.get("ttft_ms_p90"), block.get("ttft_ms_p99")],
+            ["TPOT ms", block.get("tpot_ms_p50"), block.get("tpot_ms_p90"), block.get("tpot_ms_p99")],
+            # Per-user decode speed at each TPOT percentile (p99 TPOT is the slow end of speed).
+            ["1000/TPOT tok/s", decode_tok_s(block.get("tpot_ms_p50")), decode_tok_s(block.get("tpot_ms_p90")),
+             decode_tok_s(block.get("tpot_ms_p99"))]]
+    extra = kv([("peak memory GB", block.get("peak_memory_gb")), ("elapsed s (median)", block.get("elapsed_seconds_median"))])
+    return "Interactive (one request at a time)\n" + table(["metric", "p50", "p90", "p99"], rows) + ("\n" + extra if extra else "")
+
+
+def _scalars(block: dict[str, Any]) -> list[tuple[str, Any]]:
+    return [(k, v) for k, v in block.items() if not isinstance(v, (dict, list)) and not k.startswith("_")]
+
+
+def _sustained(block: dict[str, Any]) -> str:
+    out = "Sustained\n" + kv(_scalars(block))
+    samples = [s for s in block.get("samples") or [] if isinstance(s, dict)]
+    if samples:
+        out += "\n" + table(["minute", "warm-up", "tok/s", "requests", "TTFT p50 ms", "TTFT p99 ms"],
+                            [[s.get("minute"), s.get("is_warmup"), s.get("throughput_tokens_per_sec"),
+                              s.get("requests_completed"), s.get("ttft_ms_p50"), s.get("ttft_ms_p99")] for s in samples])
+    return out
+
+
+def _generic(name: str, block: dict[str, Any]) -> str:
+    return f"{name.capitalize()}\n" + (kv(_scalars(block)) or "(no scalar figures)")
+
+
+def _accuracy(acc: dict[str, Any]) -> str:
+    baseline = acc.get("baseline_score")
+    if baseline is None and acc.get("subset_score") is not None and acc.get("baseline_delta") is not None:
+        baseline = round(acc["subset_score"] - acc["baseline_delta"], 4)
+    return "Accuracy (MMLU subset, 100 items, greedy)\n" + table(
+        ["score", "baseline", "delta", "valid", "precision", "framework"],
+        [[acc.get("subset_score"), baseline, acc.get("baseline_delta"), acc.get("valid"), acc.get("precision"), acc.get("framework")]],
+    ) + (f"\n{acc['notes']}" if acc.get("notes") else "")
+
+
+def _env(env: dict[str, Any]) -> str:
+    cpu = env.get("cpu") or {}
+    accels = ", ".join(f"{a.get('name')} ({fmt(a.get('memory_gb'), 1)} GB, driver {a.get('driver_version')})"
+                       for a in env.get("accelerators") or [] if isinstance(a, dict))
+    return "Environment\n" + kv([
+        ("Accelerators", accels),
+        ("Platform", env.get("accelerator_platform")),
+        ("CPU", f"{cpu.get('model')} ({cpu.get('physical_cores')} cores, {cpu.get('logical_cores')} threads)" if cpu else None),
+        ("Memory", f"{env.get('system_memory_gb')} GB" if env.get("system_memory_gb") is not None else None),
+        ("OS", env.get("os")),
+        ("Kernel", env.get("kernel_version")),
+        ("Python", env.get("python_version")),
+        ("Runtime", env.get("runtime_version")),
+    ])
+
+
+def render_run(run: RunData) -> str:
+    """``accelmark results show``: header, one table per scenario, accuracy, environment."""
+    parts = [_header(run)]
+    for name, block in run.metrics().items():
+        if not isinstance(block, dict):
+            continue
+        if name == "offline":
+            parts.append(_offline(block))
+        elif name == "online":
+            parts.append(_online(block))
+        elif name == "interactive":
+            parts.append(_interactive(block))
+        elif name == "sustained":
+            parts.append(_sustained(block))
+        else:
+            parts.append(_generic(name, block))
+    acc = run.accuracy_receipt()
+    parts.append(_accuracy(acc) if acc else "Accuracy\nnot measured; " + str(((run.doc.get("accuracy") or {}).get("notes")) or "run the accuracy scenario."))
+    if run.env_info:
+        parts.append(_env(run.env_info))
+    return "\n\n".join(p for p in parts if p)

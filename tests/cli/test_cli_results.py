@@ -1,0 +1,106 @@
+"""`accelmark results` end to end, in a subprocess, on a run folder built from the upstream example."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE = REPO / "tests" / "fixtures" / "results" / "example-result"
+EXAMPLE_NAME = "mtt_s4000x1_suite_F_moorethreads_vllm_musa_f2f6f965_4f66d29d"
+
+
+@pytest.fixture
+def env(tmp_path) -> dict[str, str]:
+    out = dict(os.environ)
+    out.update(
+        PYTHONPATH=str(REPO) + os.pathsep + out.get("PYTHONPATH", ""),
+        ACCELMARK_DATA_DIR=str(tmp_path / "data"),
+        ACCELMARK_CONFIG_DIR=str(tmp_path / "config"),
+        ACCELMARK_CACHE_DIR=str(tmp_path / "cache"),
+    )
+    return out
+
+
+@pytest.fixture
+def root(tmp_path) -> Path:
+    base = tmp_path / "results"
+    shutil.copytree(EXAMPLE, base / "community" / EXAMPLE_NAME)
+    return base
+
+
+def accelmark(env, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "accelmark_tui", *args], env=env, capture_output=True, text=True,
+                          timeout=60)
+
+
+def test_list_json(env, root):
+    proc = accelmark(env, "results", "--output-dir", str(root), "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["root"] == str(root)
+    [run] = data["runs"]
+    assert run["run_name"] == EXAMPLE_NAME and run["status"] == "complete"
+    assert run["best_offline_tok_s"] == 2004.02 and run["online_max_valid_qps"] == 40
+
+
+def test_list_table_and_default_root(env, root, tmp_path):
+    proc = accelmark(env, "results", "--output-dir", str(root))
+    assert proc.returncode == 0 and EXAMPLE_NAME in proc.stdout and "| run " in proc.stdout
+    # Default root: <ACCELMARK_DATA_DIR>/results, empty here; nothing is created by looking.
+    proc = accelmark(env, "results")
+    assert proc.returncode == 0
+    assert proc.stdout.strip() == f"No runs under {tmp_path / 'data' / 'results'} yet; run `accelmark run` to make one."
+    assert not (tmp_path / "data").exists()
+
+
+def test_show_formats(env, root):
+    text = accelmark(env, "results", "show", EXAMPLE_NAME[:12], "--output-dir", str(root))
+    assert text.returncode == 0, text.stderr
+    assert "Online (SLA: TTFT p99 <= 500 ms" in text.stdout and "2004.02" in text.stdout
+
+    as_json = accelmark(env, "results", "--output-dir", str(root), "show", EXAMPLE_NAME, "--json")
+    data = json.loads(as_json.stdout)
+    assert data["result"]["meta"]["run_id"] == "4f66d29d"
+    assert set(data["scenarios"]) == {"offline", "online", "interactive"}
+    assert data["accuracy"]["subset_score"] == 0.07 and data["state"] is None
+
+    folder = str(root / "community" / EXAMPLE_NAME)
+    as_csv = accelmark(env, "results", "show", folder, "--csv")
+    rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+    assert len(rows) == 7 and all(r["framework_version"] == "0.4.2" and r["chip"] == "MTT S4000" for r in rows)
+
+    md = accelmark(env, "results", "show", folder, "--markdown")
+    assert md.returncode == 0 and md.stdout.startswith(f"## {EXAMPLE_NAME}")
+
+
+@pytest.mark.parametrize("args", [["show", "no-such-run"], ["show", "/no/such/folder"]])
+def test_unknown_run_is_one_sentence(env, root, args):
+    proc = accelmark(env, "results", "--output-dir", str(root), *args)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("accelmark: No run named") and "Traceback" not in proc.stderr
+
+
+def test_conflicting_formats_are_an_argument_error(env, root):
+    proc = accelmark(env, "results", "show", EXAMPLE_NAME, "--csv", "--markdown", "--output-dir", str(root))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_headless_results_never_import_textual(env, root):
+    code = ("import sys; from accelmark_tui.cli import main; "
+            f"rc = main(['results', '--output-dir', {str(root)!r}]); "
+            f"main(['results', 'show', {EXAMPLE_NAME!r}, '--output-dir', {str(root)!r}]); "
+            "print('TEXTUAL' if 'textual' in sys.modules else 'CLEAN', rc)")
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "CLEAN 0"
