@@ -66,7 +66,7 @@ class ProgressPrinter:
         return " | ".join(parts)
 
     def loop(self) -> None:
-        period = 0.25 if self.tty else 5.0
+        period = 0.25 if self.tty else 10.0
         last_status = 0.0
         while not self._stop.wait(0.25):
             snap = self.session.live.snapshot()
@@ -79,7 +79,8 @@ class ProgressPrinter:
                     self.out.write("\r" + line.ljust(self._line_len))
                     self._line_len = len(line)
                     self.out.flush()
-                elif snap["phase"] == "running":
+                elif snap["phase"] == "running" and line != getattr(self, "_last_plain", None):
+                    self._last_plain = line
                     self._print("  " + line)
 
     def _print_new_log(self, snap: dict) -> None:

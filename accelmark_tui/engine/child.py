@@ -91,7 +91,7 @@ async def _run_job(job: dict, backend: Backend, feed: FeedWriter, stop: asyncio.
 
     async def ticker() -> None:
         while True:
-            feed.tick(gen.in_flight)
+            feed.tick(gen.in_flight, gen.live_tokens())
             await asyncio.sleep(1.0 / 20)
 
     current: dict[str, Any] = {}
@@ -110,7 +110,7 @@ async def _run_job(job: dict, backend: Backend, feed: FeedWriter, stop: asyncio.
                 "clock_origin_ns": time.perf_counter_ns(), "wall_origin": time.time(),
             })
             current["events"] = events
-            feed.done = feed.failed = feed.out_tokens = 0
+            feed.done = feed.failed = 0
             t0 = time.time()
             feed.send("scenario_start", scenario=name, steps=len(plan["steps"]), runs=plan["runs"],
                       total=workload.planned_requests(plan, len(items)))
@@ -124,7 +124,7 @@ async def _run_job(job: dict, backend: Backend, feed: FeedWriter, stop: asyncio.
                         feed.send("step_start", scenario=name, run=run, step=si, level=step["level"],
                                   mode=step["mode"], requests=len(reqs))
                         await _run_step(gen, plan, step, run, reqs, warm if run == 0 else [], seed)
-                        feed.tick(gen.in_flight, force=True)
+                        feed.tick(gen.in_flight, gen.live_tokens(), force=True)
                         feed.send("step_end", scenario=name, run=run, step=si, level=step["level"])
             except Stopped:
                 events.close()
@@ -138,7 +138,25 @@ async def _run_job(job: dict, backend: Backend, feed: FeedWriter, stop: asyncio.
         tick_task.cancel()
 
 
+def _watch_parent() -> None:
+    """Exit when the parent dies: nobody would write results, and the runner
+    would keep the cores busy (it runs in its own session, so signals to the
+    parent's process group do not reach it)."""
+    import threading
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                os._exit(4)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def run_child(backend: str, options: dict | None = None, argv: list[str] | None = None) -> int:
+    _watch_parent()
     ap = argparse.ArgumentParser(description="accelmark runner process (started by `accelmark run`).")
     ap.add_argument("--job", required=True, help="job JSON written by accelmark")
     ap.add_argument("--feed-fd", type=int, default=None, help="file descriptor for the progress feed")

@@ -64,7 +64,7 @@ class FeedWriter:
             else:
                 self._dropped += 1
 
-    def tick(self, in_flight: int, force: bool = False) -> None:
+    def tick(self, in_flight: int, live_tokens: int = 0, force: bool = False) -> None:
         now = time.monotonic()
         if not force and now - self._last_tick < 1.0 / MAX_RATE:
             return
@@ -72,12 +72,15 @@ class FeedWriter:
             samples, self._samples = self._samples, []
             dropped, self._dropped = self._dropped, 0
             dirty, self._dirty = self._dirty, False
-        if not dirty and not force and in_flight == self.state.get("_last_in_flight"):
+        gen_tokens = self.out_tokens + live_tokens
+        if not dirty and not force and in_flight == self.state.get("_last_in_flight") \
+                and gen_tokens == self.state.get("_last_gen"):
             return
+        self.state["_last_gen"] = gen_tokens
         self.state["_last_in_flight"] = in_flight
         self._last_tick = now
         self.send("tick", in_flight=in_flight, done=self.done, failed=self.failed,
-                  out_tokens=self.out_tokens, samples=samples, dropped=dropped,
+                  out_tokens=self.out_tokens, gen_tokens=gen_tokens, samples=samples, dropped=dropped,
                   **{k: v for k, v in self.state.items() if not k.startswith("_")})
 
     def close(self) -> None:

@@ -81,7 +81,7 @@ class LiveRun:
         self.send_lag_p99 = Series()
         self.log: deque[str] = deque(maxlen=200)
         self.log_total = 0  # lines ever logged, so readers can tell what is new
-        self._last_tick: tuple[float, int] | None = None
+        self._tok_hist: deque[tuple[float, int]] = deque()
         self._window: deque[list] = deque(maxlen=256)  # recent samples for rolling percentiles
 
     # -- feeding (reader thread) --------------------------------------------
@@ -98,7 +98,7 @@ class LiveRun:
                 p = self.progress
                 p.scenario, p.done, p.failed, p.total = msg["scenario"], 0, 0, msg.get("total")
                 p.runs, p.steps, p.scenario_started = msg.get("runs", 1), msg.get("steps", 1), time.monotonic()
-                self._last_tick = None
+                self._tok_hist.clear()
                 self._log(f"{msg['scenario']}: started")
             elif kind == "step_start":
                 p = self.progress
@@ -121,12 +121,16 @@ class LiveRun:
         p.failed = msg.get("failed", 0)
         measured_done = sum(1 for s in msg.get("samples", []) if not s[6])
         p.done += measured_done
-        out = msg.get("out_tokens", 0)
-        if self._last_tick is not None:
-            t0, o0 = self._last_tick
-            if now > t0 and out >= o0:
-                self.tok_s.add(now, (out - o0) / (now - t0))
-        self._last_tick = (now, out)
+        out = msg.get("gen_tokens", msg.get("out_tokens", 0))
+        # Rate over a sliding ~1 s window: per-tick deltas (50 ms) are too grainy to read.
+        hist = self._tok_hist
+        if hist and out < hist[-1][1]:
+            hist.clear()
+        hist.append((now, out))
+        while len(hist) > 2 and now - hist[1][0] >= 1.0:
+            hist.popleft()
+        if len(hist) >= 2 and now > hist[0][0]:
+            self.tok_s.add(now, (out - hist[0][1]) / (now - hist[0][0]))
         self.in_flight.add(now, p.in_flight)
         for s in msg.get("samples", []):
             if s[5]:

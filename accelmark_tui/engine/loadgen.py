@@ -31,6 +31,11 @@ class LoadGen:
         self.stop = stop or asyncio.Event()
         self.in_flight = 0
         self.next_id = 0
+        self.active: set[RequestRecord] = set()
+
+    def live_tokens(self) -> int:
+        """Tokens received so far by in-flight requests (for the live tok/s chart)."""
+        return sum(sum(r.chunk_tokens) for r in list(self.active))
 
     @staticmethod
     def now() -> int:
@@ -39,6 +44,7 @@ class LoadGen:
 
     async def _one(self, req: GenRequest, rec: RequestRecord) -> RequestRecord:
         self.in_flight += 1
+        self.active.add(rec)
         rec.prompt_id = req.request_id
         rec.sent_ns = self.now()
         try:
@@ -50,6 +56,7 @@ class LoadGen:
             rec.fail("backend_error", f"{type(exc).__name__}: {exc}", self.now())
         finally:
             self.in_flight -= 1
+            self.active.discard(rec)
             self.sink(rec)
         return rec
 

@@ -29,7 +29,7 @@ class GenRequest:
     ignore_eos: bool = False
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # identity equality: records live in sets while in flight
 class RequestRecord:
     """Everything measured about one request (the design's metric contract)."""
 
