@@ -1,0 +1,101 @@
+"""What the app's screens get from the engine, in one injectable object.
+
+Screens never reach into the engine directly: they ask ``app.services``.
+Tests hand the App a ``Services`` built with fixed data (a fixed Machine, a
+temp results root) so screens render the same everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from accelmark_tui.detect.machine import Machine
+
+
+@dataclass
+class Services:
+    detect: Callable[[], Machine]
+    results_root: Path
+    # Telemetry: a zero-argument callable returning one sample dict (see detect.telemetry), or None.
+    telemetry: Callable[[], dict[str, Any]] | None = None
+    # Extra environment for the runner (tests may pass threads etc.).
+    run_defaults: dict[str, Any] = field(default_factory=dict)
+    _machine: Machine | None = None
+
+    @classmethod
+    def real(cls, output_dir: str | None = None) -> "Services":
+        from accelmark_tui import paths
+        from accelmark_tui.detect import detect_machine
+
+        sampler_box: dict[str, Any] = {}
+
+        def telemetry() -> dict[str, Any]:
+            if "s" not in sampler_box:
+                from accelmark_tui.detect.telemetry import TelemetrySampler
+
+                sampler_box["s"] = TelemetrySampler()
+            return sampler_box["s"].sample()
+
+        return cls(detect=lambda: detect_machine(use_cache=True), results_root=paths.results_root(output_dir),
+                   telemetry=telemetry)
+
+    # -- machine -----------------------------------------------------------------
+    def machine(self) -> Machine:
+        if self._machine is None:
+            self._machine = self.detect()
+        return self._machine
+
+    # -- catalog -----------------------------------------------------------------
+    def runners(self):
+        from accelmark_tui.catalog.runners import discover_runners
+
+        return discover_runners()
+
+    def suites(self):
+        from accelmark_tui.catalog.suites import discover_suites
+
+        return discover_suites()
+
+    def fit(self, runner, suite):
+        from accelmark_tui.catalog.fit import check_fit
+
+        return check_fit(runner, suite, self.machine())
+
+    # -- results -----------------------------------------------------------------
+    def list_runs(self):
+        from accelmark_tui.results.store import list_runs
+
+        return list_runs(self.results_root)
+
+    def load_run(self, name_or_path: str):
+        from accelmark_tui.results.store import find_run, load_run
+
+        return load_run(find_run(name_or_path, self.results_root))
+
+    # -- runs ----------------------------------------------------------------------
+    def new_session(self, request):
+        """A prepared-but-not-started RunSession (``engine.session``) for ``request``."""
+        from accelmark_tui.engine.session import RunSession
+
+        if request.output_dir is None:
+            request.output_dir = str(self.results_root)
+        for k, v in self.run_defaults.items():
+            if getattr(request, k, None) is None:
+                setattr(request, k, v)
+        return RunSession(request, machine=self.machine())
+
+    # -- profile -------------------------------------------------------------------
+    def profile(self):
+        from accelmark_tui.results.profile import load_profile
+
+        try:
+            return load_profile()
+        except Exception:  # noqa: BLE001 - a broken profile is treated as none; the modal rewrites it
+            return None
+
+    def save_profile(self, profile) -> None:
+        from accelmark_tui.results.profile import save_profile
+
+        save_profile(profile)
