@@ -1,0 +1,231 @@
+"""The C side of the llama.cpp backend: load, tokenize, template, log capture.
+
+Thin wrappers over llama-cpp-python's ctypes bindings (``llama_cpp.llama_cpp``)
+so the engine loop in ``llama_cpp.py`` only deals with tokens. The high-level
+``Llama`` class is avoided on purpose: its per-token Python costs about a tenth
+of the decode speed being measured (see the design's verified starting points).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import threading
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+from accelmark_tui.errors import ModelError
+
+try:  # imported lazily by the backend; a missing wheel is a sentence, not a trace
+    import llama_cpp
+    import llama_cpp.llama_cpp as C
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    raise ModelError(
+        "The llama.cpp backend needs llama-cpp-python; install it with pip install llama-cpp-python==0.3.36."
+    ) from exc
+
+_GGML_LOG_WARN, _GGML_LOG_ERROR, _GGML_LOG_CONT = 3, 4, 5
+_LOG_LINES: deque[str] = deque(maxlen=20)
+_log_state = {"level": 0}
+_init_lock = threading.Lock()
+_initialised = False
+
+
+@C.llama_log_callback
+def _log_sink(level: int, text: bytes, _user: Any) -> None:
+    # llama.cpp logs hundreds of lines per load to stderr; keep only the last
+    # warnings/errors so a failure message can quote the real cause.
+    if level != _GGML_LOG_CONT:
+        _log_state["level"] = level
+    if _log_state["level"] >= _GGML_LOG_WARN and text:
+        line = text.decode("utf-8", "replace").strip()
+        if line:
+            _LOG_LINES.append(line)
+
+
+def init_backend() -> None:
+    """Once per process: llama_backend_init and the silent log sink."""
+    global _initialised
+    with _init_lock:
+        if not _initialised:
+            C.llama_log_set(_log_sink, ctypes.c_void_p(0))
+            C.llama_backend_init()
+            _initialised = True
+
+
+def amx_present() -> bool:
+    return "AMX_INT8 = 1" in C.llama_print_system_info().decode("utf-8", "replace")
+
+
+def default_extra_bufts() -> tuple[bool, str]:
+    """Whether to let llama.cpp repack weights into its extra buffer types.
+
+    On CPUs with AMX, llama.cpp puts the weights in an AMX buffer and
+    ``ggml_backend_amx_mul_mat`` segfaults on the first batch of more than one
+    token (prompt processing, multi-sequence decode) — seen here with
+    llama.cpp 0c1e570 and upstream as ggml-org/llama.cpp#20824 (closed as stale,
+    unfixed). A benchmark that kills its runner is worse than a slower one, so
+    AMX machines get ``use_extra_bufts = false`` (llama-bench ``--repack 0``).
+    """
+    if amx_present():
+        return False, "off: AMX present, llama.cpp's AMX matmul segfaults on batches (ggml-org/llama.cpp#20824)"
+    return True, "on (llama.cpp default)"
+
+
+def last_log_error() -> str:
+    """The most telling recent llama.cpp error line, without its function prefix."""
+    lines = list(_LOG_LINES)
+    for line in reversed(lines):  # "error loading model: <cause>" beats "failed to load model"
+        if "error" in line.lower() and ":" in line:
+            return line.split(": ", 1)[-1].replace("error loading model: ", "").rstrip(".")
+    return lines[-1].split(": ", 1)[-1].rstrip(".") if lines else "no details logged"
+
+
+def build_info() -> dict[str, Any]:
+    """Versions and CPU features of the llama.cpp build in use."""
+    info: dict[str, Any] = {
+        "llama_cpp_python": getattr(llama_cpp, "__version__", None),
+        "system_info": C.llama_print_system_info().decode("utf-8", "replace").strip(" |"),
+    }
+    lib_dir = Path(llama_cpp.__file__).parent / "lib"
+    for so in sorted(lib_dir.glob("libggml-base.*")):
+        try:  # ggml exports its version and the llama.cpp commit it was built from
+            lib = ctypes.CDLL(str(so))
+            for name in ("ggml_version", "ggml_commit"):
+                fn = getattr(lib, name)
+                fn.restype = ctypes.c_char_p
+                info[name] = fn().decode()
+            break
+        except (OSError, AttributeError):
+            continue
+    return info
+
+
+class LlamaModel:
+    """One loaded model + context + reusable buffers. Not thread-safe: one owner thread."""
+
+    def __init__(self, path: str, *, n_ctx_seq: int, n_seq: int, n_batch: int, threads: int,
+                 n_gpu_layers: int = 0, flash_attn: int | None = None, extra_bufts: bool | None = None,
+                 kv_unified: bool = False) -> None:
+        init_backend()
+        mp = C.llama_model_default_params()
+        mp.n_gpu_layers = n_gpu_layers
+        if extra_bufts is None:
+            extra_bufts, self.extra_bufts_reason = default_extra_bufts()
+        else:
+            self.extra_bufts_reason = "set by the runner options"
+        mp.use_extra_bufts = self.extra_bufts = bool(extra_bufts)
+        self.model = C.llama_model_load_from_file(str(path).encode(), mp)
+        if not self.model:
+            raise ModelError(f"llama.cpp could not load {path} ({last_log_error()}); check the file or try another model.")
+        cp = C.llama_context_default_params()
+        cp.n_ctx = n_ctx_seq * n_seq
+        cp.n_batch = n_batch
+        cp.n_ubatch = min(n_batch, 512)
+        cp.n_seq_max = n_seq
+        cp.n_threads = cp.n_threads_batch = threads
+        # Unified: one KV buffer shared by all sequences (isolated by masks).
+        # Split per-sequence buffers make llama.cpp cut a batch that mixes
+        # decode tokens with a prompt chunk into several ubatches (equal
+        # split); unified served 4 concurrent requests at 82 vs 65 tok/s here.
+        # Admission keeps every sequence within n_ctx_seq, so none can crowd out another.
+        cp.kv_unified = self.kv_unified = kv_unified
+        if flash_attn is not None:
+            cp.flash_attn_type = flash_attn
+        self.ctx = C.llama_init_from_model(self.model, cp)
+        if not self.ctx:
+            C.llama_model_free(self.model)
+            self.model = None
+            raise ModelError(
+                f"llama.cpp could not create a {n_ctx_seq * n_seq}-token context ({last_log_error()}); lower the concurrency or the context length."
+            )
+        self.vocab = C.llama_model_get_vocab(self.model)
+        self.mem = C.llama_get_memory(self.ctx)
+        # llama_n_ctx_seq reports the whole buffer when unified: keep our own per-sequence bound.
+        self.n_ctx_seq = n_ctx_seq if kv_unified else min(n_ctx_seq, int(C.llama_n_ctx_seq(self.ctx)))
+        self.n_seq = int(C.llama_n_seq_max(self.ctx))
+        self.n_batch = n_batch
+        self.flash_attn = int(cp.flash_attn_type)
+        self.n_params = int(C.llama_model_n_params(self.model))
+        self.batch = C.llama_batch_init(n_batch, 0, n_seq)
+        self._piece = ctypes.create_string_buffer(256)
+        self._samplers: list[Any] = []
+        tmpl = C.llama_model_chat_template(self.model, None)
+        self.chat_template: bytes | None = tmpl or None
+        self.chat_template_ok = self.chat_template is not None and self._apply_template("x") is not None
+
+    # -- tokens -----------------------------------------------------------
+    def tokenize(self, text: str, *, special: bool, add_special: bool = True) -> list[int]:
+        data = text.encode("utf-8")
+        cap = len(data) + 16
+        buf = (C.llama_token * cap)()
+        n = C.llama_tokenize(self.vocab, data, len(data), buf, cap, add_special, special)
+        if n < 0:  # buffer too small: llama.cpp says how many it needs
+            cap = -n
+            buf = (C.llama_token * cap)()
+            n = C.llama_tokenize(self.vocab, data, len(data), buf, cap, add_special, special)
+        return list(buf[:n])
+
+    def piece(self, token: int) -> bytes:
+        n = C.llama_token_to_piece(self.vocab, token, self._piece, 256, 0, False)
+        if n < 0:
+            buf = ctypes.create_string_buffer(-n)
+            n = C.llama_token_to_piece(self.vocab, token, buf, -n, 0, False)
+            return buf.raw[:n]
+        return self._piece.raw[:n]
+
+    def is_eog(self, token: int) -> bool:
+        return bool(C.llama_vocab_is_eog(self.vocab, token))
+
+    def chat_prompt(self, user_text: str) -> str:
+        """The prompt as the model's chat template renders one user turn."""
+        if self.chat_template_ok:
+            out = self._apply_template(user_text)
+            if out is not None:
+                return out
+        return user_text  # no usable template: recorded in LoadInfo.extra
+
+    def _apply_template(self, user_text: str) -> str | None:
+        msg = (C.llama_chat_message * 1)()
+        content = user_text.encode("utf-8")
+        msg[0].role, msg[0].content = b"user", content
+        cap = 2 * len(content) + 1024
+        buf = ctypes.create_string_buffer(cap)
+        n = C.llama_chat_apply_template(self.chat_template, msg, 1, True, buf, cap)
+        if n > cap:
+            buf = ctypes.create_string_buffer(n)
+            n = C.llama_chat_apply_template(self.chat_template, msg, 1, True, buf, n)
+        return buf.raw[:n].decode("utf-8", "replace") if n >= 0 else None
+
+    # -- samplers and memory ----------------------------------------------
+    def new_sampler(self, temperature: float = 0.0, seed: int = 0) -> Any:
+        chain = C.llama_sampler_chain_init(C.llama_sampler_chain_default_params())
+        if temperature and temperature > 0:
+            C.llama_sampler_chain_add(chain, C.llama_sampler_init_temp(temperature))
+            C.llama_sampler_chain_add(chain, C.llama_sampler_init_dist(seed))
+        else:
+            C.llama_sampler_chain_add(chain, C.llama_sampler_init_greedy())
+        self._samplers.append(chain)
+        return chain
+
+    def free_sampler(self, chain: Any) -> None:
+        # ctypes pointers are unhashable: track them by identity in a list
+        for i, c in enumerate(self._samplers):
+            if c is chain:
+                del self._samplers[i]
+                C.llama_sampler_free(chain)
+                return
+
+    def clear_seq(self, seq: int) -> None:
+        C.llama_memory_seq_rm(self.mem, seq, -1, -1)
+
+    def free(self) -> None:
+        for chain in list(getattr(self, "_samplers", ())):
+            self.free_sampler(chain)
+        if getattr(self, "ctx", None):
+            C.llama_batch_free(self.batch)
+            C.llama_free(self.ctx)
+            self.ctx = None
+        if getattr(self, "model", None):
+            C.llama_model_free(self.model)
+            self.model = None
