@@ -85,7 +85,7 @@ class RunSession:
                 raise UsageError(f"No runner can run {self.suite.id} on this machine; `accelmark runners` says why.")
         fit = fitmod.check_fit(self.runner, self.suite, self.machine)
         if not fit.ready:
-            raise UsageError(f"{self.runner.id} cannot run {self.suite.id} here: {fit.reason}")
+            raise UsageError(f"{self.runner.id} cannot run {self.suite.id} here: {fit.reason.rstrip('.')}.")
         suite = self.suite.data
         self.scenarios = planmod.select_scenarios(suite, req.scenario)
         opts = planmod.Options(runs=req.runs, warmup=req.warmup, max_tokens=req.max_tokens)
