@@ -3,9 +3,8 @@
 Three measurements on the same model, thread count and prompts, interleaved
 (round 1: A B C, round 2: A B C, ...) so drift on a shared machine hits all three:
 
-  A  accelmark: ``LlamaCppBackend`` driven through sequential ``generate()``
-     calls on suite_Quick's interactive workload (the hook for running
-     ``accelmark run --scenario interactive`` instead is ``accelmark_decode_tps``).
+  A  accelmark: a real ``accelmark run --suite suite_Quick --scenario interactive``
+     (CLI, runner child process, load generator, events file), one run per round.
   B  a plain llama-cpp-python streaming loop (``Llama.create_completion(stream=True)``).
   C  llama.cpp's own ``llama-bench -p 0 -n <mean output> -d <mean prompt>``.
 
@@ -19,7 +18,6 @@ Goal: A/C ≥ 0.97.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import statistics
@@ -32,10 +30,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from accelmark_tui.backends.llama_cpp import LlamaCppBackend, physical_cores  # noqa: E402
+from accelmark_tui.backends.llama_cpp import physical_cores  # noqa: E402
 from accelmark_tui.engine.backend import ModelSpec  # noqa: E402
 from accelmark_tui.engine.models import resolve_model  # noqa: E402
-from accelmark_tui.engine.records import GenRequest, RequestRecord  # noqa: E402
 from accelmark_tui.paths import cache_dir  # noqa: E402
 
 DATASET = ROOT / "assets/datasets/sharegpt_edge_v1/requests.jsonl"
@@ -84,36 +81,38 @@ def _decode_tps(first_ns: int, end_ns: int, n_out: int) -> float | None:
 
 
 def accelmark_decode_tps(spec: ModelSpec, prompts: list[str], threads: int, max_tokens: int) -> dict[str, Any]:
-    """(A) accelmark's decode tok/s on the interactive workload.
+    """(A) decode tok/s of a real ``accelmark run --scenario interactive``.
 
-    HOOK: to measure the whole product instead of the backend alone, replace
-    the body with ``accelmark run --scenario interactive --threads T`` in a
-    subprocess and read each request's first_token_ns / end_ns / output_tokens
-    from the run's events file; the return shape stays the same.
+    The whole product: the CLI, the runner child process, the load generator,
+    the events file. Per-request decode speed is read back from the run's
+    events file (interactive/samples.jsonl), warm-up excluded.
     """
-    backend = LlamaCppBackend({"n_ctx": 2048})
-    load = backend.load(spec, threads, 1)
+    import tempfile
 
-    async def run() -> list[RequestRecord]:
-        out = []
-        for i, p in enumerate([prompts[0]] + prompts):  # the first is warm-up
-            rec = RequestRecord(i, "interactive")
-            rec.sent_ns = time.perf_counter_ns()
-            await backend.generate(GenRequest(i, p, max_tokens), rec)
-            out.append(rec)
-        return out[1:]
-
-    try:
-        recs = asyncio.run(run())
-    finally:
-        backend.close()
-    tps = [_decode_tps(r.first_token_ns or 0, r.end_ns or 0, r.output_tokens or 0) for r in recs if r.ok]
+    with tempfile.TemporaryDirectory(prefix="accelmark-fidelity-") as tmp:
+        env = dict(os.environ, ACCELMARK_DATA_DIR=f"{tmp}/data", ACCELMARK_CONFIG_DIR=f"{tmp}/config",
+                   ACCELMARK_CACHE_DIR=f"{tmp}/cache", PYTHONPATH=str(ROOT))
+        cmd = [sys.executable, "-m", "accelmark_tui", "run", "--suite", "suite_Quick", "--scenario", "interactive",
+               "--runs", "1", "--warmup", "1", "--threads", str(threads), "--output-dir", f"{tmp}/out",
+               "--quiet", "--json"]
+        if spec.path != str(resolve_model(None, None).path):
+            cmd += ["--model", spec.path]
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=1800)
+        if proc.returncode != 0:
+            raise SystemExit(f"accelmark run failed: {proc.stderr.strip()}")
+        run_dir = Path(json.loads(proc.stdout)["run_dir"])
+        recs = [json.loads(x) for x in (run_dir / "interactive" / "samples.jsonl").read_text().splitlines()[1:]]
+        result = json.loads((run_dir / "result.json").read_text())
+    recs = [r for r in recs if r.get("phase") == "measure" and not r.get("error_type")]
+    tps = [_decode_tps(r["first_token_ns"], r["end_ns"], r["output_tokens"]) for r in recs]
     tps = [t for t in tps if t]
+    cfg = result["task"].get("extra_config") or {}
     return {
         "tps": statistics.fmean(tps), "per_request": tps,
-        "mean_output_tokens": statistics.fmean(r.output_tokens or 0 for r in recs),
-        "mean_prompt_tokens": statistics.fmean(r.input_tokens or 0 for r in recs),
-        "extra_bufts": load.extra.get("extra_bufts"), "flash_attn_type": load.extra.get("flash_attn_type"),
+        "mean_output_tokens": statistics.fmean(r["output_tokens"] for r in recs),
+        "mean_prompt_tokens": statistics.fmean(r["input_tokens"] for r in recs),
+        "extra_bufts": cfg.get("extra_bufts"), "flash_attn_type": cfg.get("flash_attn_type"),
+        "decode_tokens_per_sec_in_result": result["metrics"]["interactive"].get("decode_tokens_per_sec"),
     }
 
 
@@ -236,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"model {spec.model_id} ({Path(spec.path).name}), threads {threads}, {len(prompts)} requests x {args.rounds} rounds, "
           f"mean prompt {report['mean_prompt_tokens']:.0f} tok, mean output {report['mean_output_tokens']:.1f} tok, "
           f"extra_bufts {report['extra_bufts']}")
-    labels = {"A": "accelmark (LlamaCppBackend)", "B": "llama-cpp-python stream", "C": "llama-bench tg"}
+    labels = {"A": "accelmark run (interactive)", "B": "llama-cpp-python stream", "C": "llama-bench tg"}
     for k, v in mean.items():
         print(f"  {k} {labels[k]:<28} {v:8.1f} tok/s   runs: {', '.join(f'{x:.1f}' for x in runs[k])}")
     for k, v in per_round.items():

@@ -17,7 +17,7 @@ from typing import Any, Iterator
 from accelmark_tui.engine import metrics
 from accelmark_tui.engine.records import RequestRecord
 
-MAX_RATE = 20.0  # ticks per second, at most
+MAX_RATE = 20.0  # ticks per second, at most (the design's ceiling)
 MAX_SAMPLES_PER_TICK = 64  # lossy on purpose: the UI needs a picture, not every request
 
 

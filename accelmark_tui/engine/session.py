@@ -138,7 +138,7 @@ class RunSession:
         restore = _on_interrupt(self._interrupted)
         while True:
             try:
-                msg = self._msgs.get(timeout=0.25)
+                msg = self._msgs.get(timeout=1.0)  # woken by messages; the timeout only polls the process
             except queue.Empty:
                 rss.sample(self.proc.pid)
                 if self.proc.poll() is not None and self._msgs.empty():
