@@ -49,7 +49,8 @@ class ResultWriter:
 
     @classmethod
     def create(cls, *, machine, suite: dict, runner, model, framework_version: str, tier: str,
-               submitter: str | None, output_dir: str | None) -> "ResultWriter":
+               submitter: str | None, output_dir: str | None, num_runs: int | None = None,
+               warmup_runs: int | None = None) -> "ResultWriter":
         from accelmark_tui.results.profile import current_submitter
 
         who, kind = current_submitter()
@@ -72,7 +73,8 @@ class ResultWriter:
             model_source=model.source, model_name=(model.extra.get("hub_file") or _basename(model.path)),
             model_note=("GGUF conversion of the suite's model run by llama.cpp" if upstream else None),
             submitted_by=who or PLACEHOLDER_SUBMITTER, submission_type=kind,
-            num_runs=int(suite.get("num_runs", 1)), warmup_runs=int(suite.get("warmup_runs", 0)),
+            num_runs=int(num_runs if num_runs is not None else suite.get("num_runs", 1)),
+            warmup_runs=int(warmup_runs if warmup_runs is not None else suite.get("warmup_runs", 0)),
             tier=tier,
         )
         root = paths.results_root(output_dir)

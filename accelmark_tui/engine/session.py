@@ -95,7 +95,7 @@ class RunSession:
         self.writer = ResultWriter.create(
             machine=self.machine, suite=suite, runner=self.runner, model=self.model,
             framework_version=self.framework_version, tier=req.tier, submitter=req.submitter,
-            output_dir=req.output_dir,
+            output_dir=req.output_dir, num_runs=req.runs,
         )
         self.run_dir: RunDir = self.writer.run_dir
         self.state = self.run_dir.prepare(req.force, scenarios_planned=self.scenarios)

@@ -149,4 +149,5 @@ def test_results_command_lists_and_shows_the_run(quick_run):
     show = subprocess.run(base + ["results", "show", name, "--output-dir", str(out)], capture_output=True,
                           text=True, env=env, timeout=60)
     assert show.returncode == 0, show.stderr
-    assert "offline" in show.stdout and "interactive" in show.stdout
+    assert "offline" in show.stdout.lower() and "interactive" in show.stdout.lower()
+    assert "online" in show.stdout.lower() and "accuracy" in show.stdout.lower()
