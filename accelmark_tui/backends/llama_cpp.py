@@ -40,6 +40,23 @@ def physical_cores() -> int:
     return int(n or os.cpu_count() or 1)
 
 
+GPU_BUILD_FLAGS = {"cuda": "-DGGML_CUDA=on", "rocm": "-DGGML_HIP=on", "metal": "-DGGML_METAL=on"}
+
+
+def _require_gpu_build(gpu: str) -> None:
+    """A GPU runner on a CPU-only llama-cpp-python build would silently run on the CPU."""
+    import llama_cpp
+
+    from accelmark_tui.errors import UsageError
+
+    if not llama_cpp.llama_supports_gpu_offload():
+        flag = GPU_BUILD_FLAGS.get(gpu.lower(), "-DGGML_<BACKEND>=on")
+        raise UsageError(
+            f"This llama-cpp-python build cannot offload to the {gpu.upper()} GPU; reinstall it with "
+            f'CMAKE_ARGS="{flag}" pip install --force-reinstall --no-cache-dir llama-cpp-python==0.3.36.'
+        )
+
+
 class _Slot:
     """A sequence slot of the batch and the request it is serving."""
 
@@ -93,6 +110,8 @@ class LlamaCppBackend(Backend):
             flash_attn=None if fa is None else int(fa), extra_bufts=None if eb is None else bool(eb),
             kv_unified=bool(self.options.get("kv_unified", n_seq > 1)),
         )
+        if kwargs["n_gpu_layers"] != 0:
+            _require_gpu_build(str(self.options.get("gpu") or "GPU"))
         # The model is loaded ON the engine thread: all llama.cpp work stays on
         # one thread (see _engine), and load() returns once it is ready.
         ready = threading.Event()

@@ -169,3 +169,17 @@ def test_closed_backend_refuses_requests():
     b.close()
     with pytest.raises(RuntimeError, match="not running"):
         gen(b, 70, "Hello", 4)
+
+
+def test_gpu_runner_refuses_a_cpu_only_build(monkeypatch):
+    """GPU offload is pending hardware; its library boundary is checked here."""
+    import llama_cpp
+
+    from accelmark_tui.backends.llama_cpp import LlamaCppBackend
+    from accelmark_tui.engine.models import resolve_model
+    from accelmark_tui.errors import UsageError
+
+    monkeypatch.setattr(llama_cpp, "llama_supports_gpu_offload", lambda: False)
+    be = LlamaCppBackend({"n_gpu_layers": -1, "gpu": "cuda"})
+    with pytest.raises(UsageError, match="GGML_CUDA"):
+        be.load(resolve_model(None, None), 1, 1)
