@@ -1,43 +1,69 @@
-"""The accelmark app shell: screens, bindings, the error path.
+"""The accelmark app shell: screens, bindings, navigation, the error path.
 
 The shell holds ``services`` (engine access) and navigation; screens live in
-``accelmark_tui.screens`` (the repo's top-level ``screens/`` folder). Blocking
-work runs in thread workers; one ``Worker.StateChanged`` handler turns any
-failure into an error dialog through ``errors.user_message``.
+``accelmark_tui.screens`` (the repo's top-level ``screens/`` folder) and are
+imported lazily, so the first paint of the home screen pays only for Textual
+and the home screen. Blocking work runs in thread workers; every failure ends
+in ``show_error`` (an error dialog with ``errors.user_message``'s sentence).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.app import App
 from textual.binding import Binding
 from textual.worker import Worker, WorkerState
 
 from accelmark_tui.errors import user_message
+from accelmark_tui.ui.commands import AccelmarkCommands
 from accelmark_tui.ui.services import Services
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
+
+DARK_THEME = "textual-dark"
+LIGHT_THEME = "textual-light"
 
 
 class AccelmarkApp(App):
     TITLE = "accelmark"
     SUB_TITLE = "LLM inference benchmarks for this machine"
     CSS_PATH = Path(__file__).with_name("app.tcss")
+    # Screens get "-narrow" below 100 columns so layouts can stack at 80×24.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    COMMANDS = App.COMMANDS | {AccelmarkCommands}
+    MODES = {"home": lambda: _home_screen()}
 
     BINDINGS = [
-        Binding("ctrl+q", "quit_app", "Quit", id="quit", tooltip="Quit (asks first while a run is live)",
+        Binding("ctrl+q", "quit_app", "Quit", id="app.quit", tooltip="Quit (asks first while a run is live)",
                 priority=True),
-        Binding("f1", "help", "Help", id="help", tooltip="Every key, and what each screen does"),
+        Binding("f1", "help", "Help", id="app.help", tooltip="Every key, and what each screen does"),
+        Binding("escape", "back", "Back", id="app.back", tooltip="Back to the previous screen"),
+        Binding("ctrl+t", "toggle_theme", "Theme", id="app.theme", tooltip="Switch between the dark and light theme",
+                show=False),
     ]
 
     def __init__(self, services: Services | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.services = services or Services.real()
         self.live_session = None  # the RunSession while a run is live (set by the live-run screen)
+        # "Skip for now" on the profile dialog holds for this session; it is asked again next launch.
+        self.profile_skipped = False
+
+    # Home is the bottom of the stack (a mode, so its stylesheet loads), and "back" never leaves it.
+    DEFAULT_MODE = "home"
 
     def on_mount(self) -> None:
-        from accelmark_tui.screens.home import HomeScreen
-
-        self.push_screen(HomeScreen())
+        # A developer hook (ACCELMARK_AUTORUN, used by bench/ui_overhead.py): open straight on a live run.
+        try:
+            from accelmark_tui.ui.autorun import install
+        except ModuleNotFoundError as exc:
+            if exc.name != "accelmark_tui.ui.autorun":
+                raise
+            return
+        install(self)
 
     # -- the one error path ---------------------------------------------------------
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -50,12 +76,66 @@ class AccelmarkApp(App):
         text = exc if isinstance(exc, str) else user_message(exc)
         self.push_screen(ErrorModal(title, text))
 
-    # -- actions -------------------------------------------------------------------------
+    # -- navigation (used by screens, bindings and the command palette) ------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "back":
+            # Nothing to go back to from home; a dialog handles Esc itself (and its answer).
+            return len(self.screen_stack) > 1 and not self.screen.is_modal
+        return True
+
+    def action_back(self) -> None:
+        if len(self.screen_stack) > 1:
+            self.pop_screen()
+
+    def action_go_home(self) -> None:
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+
+    def action_open_catalog(self) -> None:
+        from accelmark_tui.screens.catalog import CatalogScreen
+
+        if not isinstance(self.screen, CatalogScreen):
+            self.push_screen(CatalogScreen())
+
+    def open_setup(self, runner_id: str | None = None, suite_id: str | None = None) -> None:
+        from accelmark_tui.screens.run_setup import RunSetupScreen
+
+        self.push_screen(RunSetupScreen(runner_id=runner_id, suite_id=suite_id))
+
+    def action_open_results(self) -> None:
+        screen_cls = self._optional_screen("results", "ResultsScreen", "results")
+        if screen_cls is not None and not isinstance(self.screen, screen_cls):
+            self.push_screen(screen_cls())
+
+    def open_run(self, run_name: str) -> None:
+        screen_cls = self._optional_screen("run_detail", "RunDetailScreen", "run detail")
+        if screen_cls is not None:
+            self.push_screen(screen_cls(run_name))
+
+    def _optional_screen(self, module: str, name: str, what: str) -> type | None:
+        """A screen class built alongside this shell, or None (with a dialog) when this build lacks it."""
+        import importlib
+
+        try:
+            return getattr(importlib.import_module(f"accelmark_tui.screens.{module}"), name)
+        except ModuleNotFoundError as exc:
+            if exc.name != f"accelmark_tui.screens.{module}":
+                raise  # a missing dependency inside the screen is a real bug: let it surface
+            self.show_error(f"This build has no {what} screen yet; use `accelmark results` on the command line.",
+                            title="Not available")
+            return None
+
     def action_help(self) -> None:
         from accelmark_tui.screens.help import HelpScreen
 
-        if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+        if isinstance(self.screen, HelpScreen):
+            return
+        below = self.screen
+        # A snapshot of the keys of the screen below and the app's, taken now (so they match what works).
+        self.push_screen(HelpScreen.for_screen(below, self))
+
+    def action_toggle_theme(self) -> None:
+        self.theme = LIGHT_THEME if self.theme == DARK_THEME else DARK_THEME
 
     async def action_quit_app(self) -> None:
         session = self.live_session
@@ -71,6 +151,12 @@ class AccelmarkApp(App):
                                           yes="Stop and quit", no="Keep running"), answer)
             return
         self.exit()
+
+
+def _home_screen() -> Screen:
+    from accelmark_tui.screens.home import HomeScreen  # lazily: only when the app starts
+
+    return HomeScreen()
 
 
 def run_app() -> int:

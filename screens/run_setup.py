@@ -1,0 +1,341 @@
+"""Run setup: runner, suite, model, scenarios, runs, warm-up, threads, tier; then Start.
+
+Every field is checked before Start (``ui.setup_form.check_form``) and a bad
+one gets its sentence right under it. The catalog and the GGUF check touch
+the disk, so they run in thread workers. The first Start without a submitter
+profile asks for one (or a skip) before the run begins.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, RadioButton, RadioSet, Select, Static
+
+from accelmark_tui.ui.base import AccelmarkScreen
+from accelmark_tui.ui.setup_form import FIELDS, HUB_EXAMPLE, FormValues, check_form, suite_has_model
+
+DEFAULT_SUITE = "suite_Quick"
+
+
+@dataclass
+class Catalog:
+    runners: list[Any]
+    suites: list[Any]
+    fits: dict[tuple[str, str], Any]
+    machine: Any
+    best: dict[str, str]  # suite id → the runner to preselect for it
+
+
+def _field(label: str, name: str, *widgets: Any) -> Horizontal:
+    """A labelled row whose body ends with the field's error label (hidden until it has text)."""
+    body = Vertical(*widgets, Label("", id=f"{name}-error", classes="-error"), classes="field-body")
+    return Horizontal(Label(label, classes="field-label"), body, classes="field", id=f"{name}-field")
+
+
+class RunSetupScreen(AccelmarkScreen):
+    CSS_PATH = Path(__file__).with_name("run_setup.tcss")
+    HELP_TITLE = "Run setup"
+    HELP_TEXT = ("Choose what to run. Empty number fields use the suite's defaults. Start checks every field and "
+                 "shows what is wrong beside it; nothing is measured until all are fine.")
+    BINDINGS = [
+        Binding("ctrl+s", "start", "Start", id="setup.start", tooltip="Check every field, then start the run"),
+        Binding("ctrl+o", "browse", "Pick file", id="setup.browse", tooltip="Choose a local GGUF model file"),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, catalog: Catalog) -> None:
+            super().__init__()
+            self.catalog = catalog
+
+    class Checked(Message):
+        def __init__(self, errors: dict[str, str], request: Any) -> None:
+            super().__init__()
+            self.errors, self.request = errors, request
+
+    def __init__(self, runner_id: str | None = None, suite_id: str | None = None) -> None:
+        super().__init__()
+        self.runner_id, self.suite_id = runner_id, suite_id
+        self.catalog: Catalog | None = None
+        self.request: Any = None  # the last request that passed every check
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="setup-form"):
+            yield _field("Runner", "runner", Select([], id="runner", compact=True, prompt="Loading…"),
+                         Static("", id="fit-line"))
+            yield _field("Suite", "suite", Select([], id="suite", compact=True, prompt="Loading…"),
+                         Static("", id="suite-about", markup=False))
+            yield _field(
+                "Model", "model",
+                RadioSet(RadioButton("Suite's model", id="src-suite", value=True, compact=True),
+                         RadioButton("Local GGUF", id="src-local", compact=True),
+                         RadioButton("Hugging Face", id="src-hub", compact=True),
+                         id="model-source", compact=True),
+                Horizontal(Input(id="model-path", compact=True, placeholder="/path/to/model.gguf"),
+                           Button("Browse…", id="browse", compact=True), id="local-row"),
+                Input(id="model-hub", compact=True, placeholder="ORG/REPO[@REV]:FILE.gguf"),
+                Static("", id="model-about", markup=False),
+            )
+            yield _field(
+                "Scenarios", "scenario",
+                RadioSet(RadioButton("default", id="mode-default", value=True, compact=True),
+                         RadioButton("all", id="mode-all", compact=True),
+                         RadioButton("pick", id="mode-pick", compact=True), id="scenario-mode", compact=True),
+                Horizontal(id="scenario-picks"),
+                Static("", id="scenario-about", markup=False),
+            )
+            with Horizontal(id="numbers"):
+                yield _field("Runs", "runs", Input(id="runs", compact=True, type="text"))
+                yield _field("Warm-up", "warmup", Input(id="warmup", compact=True))
+                yield _field("Threads", "threads", Input(id="threads", compact=True))
+            yield _field("Tier", "tier",
+                         Select([("community", "community"), ("verified", "verified")], value="community",
+                                allow_blank=False, id="tier", compact=True),
+                         Checkbox("Measure again even if already done (the old run is kept)",
+                                  id="force", compact=True))
+            with Horizontal(id="actions"):
+                yield Button("Start run (ctrl+s)", id="start", variant="primary")
+                yield Button("Back (esc)", id="cancel")
+            yield Label("", id="start-error", classes="-error")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#setup-form").loading = True
+        self.load()
+
+    # -- catalog ------------------------------------------------------------------------------
+    @work(thread=True, group="setup-load", exit_on_error=False)
+    def load(self) -> None:
+        from accelmark_tui.catalog.fit import best_runner
+
+        services = self.app.services
+        machine = services.machine()
+        runners, suites = list(services.runners()), list(services.suites())
+        fits = {(r.id, s.id): services.fit(r, s) for r in runners for s in suites}
+        best = {s.id: getattr(best_runner(s, machine, runners), "id", "") for s in suites}
+        self.post_message(self.Loaded(Catalog(runners, suites, fits, machine, best)))
+
+    def on_run_setup_screen_loaded(self, message: Loaded) -> None:
+        cat = self.catalog = message.catalog
+        suite_ids = [s.id for s in cat.suites]
+        suite_id = self.suite_id if self.suite_id in suite_ids else (DEFAULT_SUITE if DEFAULT_SUITE in suite_ids
+                                                                      else (suite_ids or [None])[0])
+        runner_ids = [r.id for r in cat.runners]
+        # A unique prefix names a runner too (cpu_llamacpp), as on the command line.
+        named = [r for r in runner_ids if r == self.runner_id] or \
+            [r for r in runner_ids if self.runner_id and r.startswith(self.runner_id)]
+        runner_id = named[0] if len(named) == 1 else cat.best.get(suite_id or "", None)
+        with self.prevent(Select.Changed):
+            self.query_one("#suite", Select).set_options([(s, s) for s in suite_ids])
+            self.query_one("#runner", Select).set_options([(r, r) for r in runner_ids])
+            if suite_id:
+                self.query_one("#suite", Select).value = suite_id
+            if runner_id:
+                self.query_one("#runner", Select).value = runner_id
+        threads = cat.machine.recommended_threads()
+        self.query_one("#threads", Input).placeholder = f"{threads} (physical cores)"
+        self._suite_changed()
+        self.query_one("#setup-form").loading = False
+        if self.runner_id and len(named) != 1:
+            self._show({"runner": f"Unknown runner '{self.runner_id}'; choose one from the list."})
+        start = self.query_one("#start", Button)
+        start.focus()  # prefilled: Enter starts
+        self.call_after_refresh(start.scroll_visible, animate=False)
+
+    # -- dependent fields -------------------------------------------------------------------------
+    def _pair(self) -> tuple[Any, Any]:
+        """(suite, fit) of the chosen runner and suite; either may be None."""
+        if self.catalog is None:
+            return None, None
+        runner, suite_id = self._value("#runner"), self._value("#suite")
+        suite = next((s for s in self.catalog.suites if s.id == suite_id), None)
+        return suite, self.catalog.fits.get((runner, suite_id)) if runner and suite else None
+
+    def _value(self, selector: str) -> Any:
+        value = self.query_one(selector, Select).value
+        return None if value is Select.NULL else value
+
+    def _suite_changed(self) -> None:
+        suite, _ = self._pair()
+        if suite is None:
+            return
+        first = suite.description.split(". ")[0].rstrip(".")
+        self.query_one("#suite-about", Static).update(f"{first}.")
+        self.query_one("#runs", Input).placeholder = f"{suite.num_runs} (suite default)"
+        self.query_one("#warmup", Input).placeholder = "suite default"
+        picks = self.query_one("#scenario-picks", Horizontal)
+        picks.remove_children()
+        names = suite.default_scenarios + [s for s in suite.extra_scenarios if s not in suite.default_scenarios]
+        # name, not id: the old boxes are still being removed while the new ones mount.
+        picks.mount_all([Checkbox(n, value=n in suite.default_scenarios, name=n, compact=True) for n in names])
+        self.query_one("#scenario-about", Static).update(
+            f"default: {', '.join(suite.default_scenarios)}"
+            + (f" · extra in all: {', '.join(suite.extra_scenarios)}" if suite.extra_scenarios else ""))
+        # A suite without a bundled model needs a file: preselect the hub rather than a choice that cannot run.
+        bundled = suite_has_model(suite)
+        if not bundled and self._source() == "suite":
+            self.query_one("#src-hub", RadioButton).value = True
+        self._runner_changed()
+        self._source_changed()
+
+    def _runner_changed(self) -> None:
+        _, fit = self._pair()
+        line = self.query_one("#fit-line", Static)
+        if fit is None:
+            line.update("")
+            return
+        line.update(f"{fit.symbol} {fit.message()}" if fit.ready else "")
+        self._show_one("runner", None if fit.ready else fit.message())
+
+    def _source(self) -> str:
+        pressed = self.query_one("#model-source", RadioSet).pressed_button
+        return str(pressed.id).removeprefix("src-") if pressed is not None else ""
+
+    def _source_changed(self) -> None:
+        source = self._source()
+        self.query_one("#local-row").display = source == "local"
+        self.query_one("#model-hub").display = source == "hub"
+        suite, _ = self._pair()
+        about = {
+            "suite": (f"{suite.model_short_name}, embedded (packaged with accelmark)." if suite and suite_has_model(suite)
+                      else f"{getattr(suite, 'model_short_name', 'The model')} is not packaged; pick a file."),
+            "local": "A .gguf file on this machine; its header is checked before the run starts.",
+            "hub": f"Downloaded through huggingface_hub, e.g. {HUB_EXAMPLE}",
+        }.get(source, "")
+        self.query_one("#model-about", Static).update(about)
+        self._show_one("model", None)
+
+    @on(Select.Changed, "#suite")
+    def _on_suite(self) -> None:
+        self._suite_changed()
+
+    @on(Select.Changed, "#runner")
+    def _on_runner(self) -> None:
+        self._runner_changed()
+
+    @on(RadioSet.Changed, "#model-source")
+    def _on_source(self) -> None:
+        self._source_changed()
+
+    @on(RadioSet.Changed, "#scenario-mode")
+    def _on_mode(self) -> None:
+        self.query_one("#scenario-picks").display = self._mode() == "pick"
+        self._show_one("scenario", None)
+
+    def _mode(self) -> str:
+        pressed = self.query_one("#scenario-mode", RadioSet).pressed_button
+        return str(pressed.id).removeprefix("mode-") if pressed is not None else ""
+
+    @on(Input.Changed)
+    def _on_typed(self, event: Input.Changed) -> None:
+        # Check the typed field at once (without opening files); other fields keep their state.
+        name = {"model-path": "model", "model-hub": "model"}.get(event.input.id or "", event.input.id)
+        if name in FIELDS and self.catalog is not None:
+            suite, fit = self._pair()
+            errors, _ = check_form(self.values(), suite=suite, fit=fit, machine=self.catalog.machine,
+                                   check_files=False)
+            if name == "model" and not event.value.strip():
+                errors.pop("model", None)  # an empty box while typing is not a mistake yet
+            self._show_one(name, errors.get(name))
+
+    # -- values, errors ---------------------------------------------------------------------------
+    def values(self) -> FormValues:
+        picks = [str(cb.name) for cb in self.query("#scenario-picks Checkbox").results(Checkbox)
+                 if cb.value and cb.is_attached and not cb._closing]
+        return FormValues(
+            runner=self._value("#runner"), suite=self._value("#suite"), source=self._source(),
+            path=self.query_one("#model-path", Input).value, hub=self.query_one("#model-hub", Input).value,
+            scenario_mode=self._mode(), picks=picks, runs=self.query_one("#runs", Input).value,
+            warmup=self.query_one("#warmup", Input).value, threads=self.query_one("#threads", Input).value,
+            tier=self._value("#tier") or "", force=self.query_one("#force", Checkbox).value,
+        )
+
+    def _show_one(self, name: str, error: str | None) -> None:
+        label = self.query_one(f"#{name}-error", Label)
+        label.update(error or "")
+        label.set_class(bool(error), "-shown")
+        self.query_one(f"#{name}-field").set_class(bool(error), "-invalid")
+
+    def _show(self, errors: dict[str, str]) -> None:
+        for name in FIELDS:
+            self._show_one(name, errors.get(name))
+        self.set_class(bool(errors), "-blocked")
+        summary = self.query_one("#start-error", Label)
+        count = len(errors)
+        summary.update(f"{count} field{'s' if count > 1 else ''} to fix before the run can start." if count else "")
+        summary.set_class(bool(errors), "-shown")
+
+    # -- start ------------------------------------------------------------------------------------
+    @on(Button.Pressed, "#start")
+    def action_start(self) -> None:
+        if self.catalog is None or self.has_class("-checking"):
+            return
+        suite, fit = self._pair()
+        self.add_class("-checking")
+        self.check(self.values(), suite, fit, self.catalog.machine)
+
+    @work(thread=True, group="setup-check", exit_on_error=False)
+    def check(self, values: FormValues, suite: Any, fit: Any, machine: Any) -> None:
+        errors, request = check_form(values, suite=suite, fit=fit, machine=machine)
+        self.post_message(self.Checked(errors, request))
+
+    def on_run_setup_screen_checked(self, message: Checked) -> None:
+        self.remove_class("-checking")
+        self._show(message.errors)
+        if message.errors:
+            first = next(n for n in FIELDS if n in message.errors)
+            target = {"model": "#model-source", "scenario": "#scenario-mode"}.get(first, f"#{first}")
+            self.query_one(target).focus()
+            return
+        self.request = message.request
+        services = self.app.services
+        if services.profile() is None and not getattr(self.app, "profile_skipped", False):
+            from accelmark_tui.screens.profile_modal import ProfileModal
+
+            self.app.push_screen(ProfileModal(), self._after_profile)
+            return
+        self._launch()
+
+    def _after_profile(self, result: Any) -> None:
+        from accelmark_tui.screens.profile_modal import ProfileModal
+
+        if result is None:
+            return  # Esc: back to setup, nothing started
+        if result == ProfileModal.SKIPPED:
+            self.app.profile_skipped = True
+        self._launch()
+
+    def _launch(self) -> None:
+        try:
+            from accelmark_tui.screens.live_run import LiveRunScreen
+        except ModuleNotFoundError as exc:
+            if exc.name != "accelmark_tui.screens.live_run":
+                raise
+            self.app.show_error("This build has no live-run screen yet; run it headless with `accelmark run`.",
+                                title="Not available")
+            return
+        self.app.push_screen(LiveRunScreen(self.request))
+
+    # -- the rest ---------------------------------------------------------------------------------
+    @on(Button.Pressed, "#cancel")
+    def _cancel(self) -> None:
+        self.app.action_back()
+
+    @on(Button.Pressed, "#browse")
+    def action_browse(self) -> None:
+        from accelmark_tui.screens.file_picker import FilePickerModal
+
+        def picked(path: str | None) -> None:
+            if path:
+                self.query_one("#src-local", RadioButton).value = True
+                self.query_one("#model-path", Input).value = path
+
+        self.app.push_screen(FilePickerModal(self.query_one("#model-path", Input).value or None), picked)
