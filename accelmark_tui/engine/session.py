@@ -89,6 +89,12 @@ class RunSession:
         suite = self.suite.data
         self.scenarios = planmod.select_scenarios(suite, req.scenario)
         opts = planmod.Options(runs=req.runs, warmup=req.warmup, max_tokens=req.max_tokens)
+        if req.model is None and not suite.get("model_file"):
+            # Upstream suites name a hub model, not a file: never run another model under its name.
+            raise UsageError(
+                f"{self.suite.id} runs {suite.get('model_id')}, which accelmark does not bundle; pass a GGUF of it "
+                "with --model ORG/REPO:FILE.gguf or --model PATH."
+            )
         self.model = models.resolve_model(req.model, suite)
         self.gguf = self.model.extra
         self.framework_version = framework_version_of(self.runner)

@@ -73,3 +73,9 @@ def test_unwritable_output_dir(cli, tmp_path):
 @pytest.mark.parametrize("bad", [["--runs", "0"], ["--threads", "0"], ["--tier", "gold"], ["--runs", "x"]])
 def test_bad_numbers_and_choices(cli, tmp_path, bad):
     assert_one_sentence(run(cli, tmp_path, *bad))
+
+
+def test_upstream_suite_without_a_model_is_refused_not_mislabelled(cli, tmp_path):
+    proc = run(cli, tmp_path, "--suite", "F")
+    assert_one_sentence(proc, "Qwen/Qwen2.5-0.5B-Instruct", "--model")
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("result.json"))
