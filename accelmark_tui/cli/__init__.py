@@ -20,6 +20,8 @@ COMMAND_MODULES = [
     "accelmark_tui.cli.cmd_catalog",
     "accelmark_tui.cli.cmd_run",
     "accelmark_tui.cli.cmd_results",
+    "accelmark_tui.cli.cmd_validate",
+    "accelmark_tui.cli.cmd_submit",
     "accelmark_tui.cli.cmd_dev",
 ]
 
