@@ -149,10 +149,13 @@ def plan(run_dir: RunDir | str | os.PathLike[str], *, repo: str = DEFAULT_REPO, 
 
 
 def blocked_sentence(checks: list[Check]) -> str:
+    """One sentence: the first blocking item, how to fix it, and how many more there are."""
     bad = blocking(checks)
     first = bad[0]
-    more = f" (and {len(bad) - 1} more item(s), see the checklist)" if len(bad) > 1 else ""
-    return f"This run cannot be submitted: {first.name}: {first.detail}{more}. {first.fix}".strip()
+    more = f" and {len(bad) - 1} more item(s) in the checklist" if len(bad) > 1 else ""
+    fix = first.fix.rstrip(".")
+    fix = fix[:1].lower() + fix[1:]
+    return f"This run cannot be submitted ({first.name}: {first.detail}{more}); {fix}."
 
 
 def submit(run_dir: RunDir | str | os.PathLike[str], *, repo: str = DEFAULT_REPO, api_url: str | None = None,

@@ -1,0 +1,119 @@
+"""``accelmark submit RUN``: validate, fork, branch, commit and open the PR.
+
+``--dry-run`` shows the checklist, the files and the PR text and never calls
+GitHub. Without ``--yes`` it asks on a terminal and refuses without one.
+Progress goes to stderr so ``--json`` stdout stays one document. Only the
+standard library at module level.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "submit",
+        help="submit a run to the leaderboard as a GitHub pull request",
+        description="Validate a run, fork the leaderboard repository, commit the result on a branch and open (or "
+        "update) the pull request. The token comes from GITHUB_TOKEN, GH_TOKEN or `gh auth token` and is never "
+        "stored. RUN is a run name, a unique prefix of one, or a run folder.",
+    )
+    p.add_argument("run", metavar="RUN", help="run name, unique prefix, or run folder")
+    p.add_argument("--repo", metavar="OWNER/NAME", help="target leaderboard repository (default: FreedomIntelligence/AccelMark)")
+    p.add_argument("--api-url", metavar="URL", help="GitHub API base URL, for GitHub Enterprise (default: "
+                   "$ACCELMARK_GITHUB_API or https://api.github.com)")
+    p.add_argument("--output-dir", metavar="ROOT", help="results root (default: accelmark's data folder)")
+    p.add_argument("--dry-run", action="store_true", help="show the checklist, files and PR text; call nothing")
+    p.add_argument("--yes", "-y", action="store_true", help="submit without the confirming prompt")
+    p.add_argument("--json", action="store_true", help="print the outcome as JSON on stdout")
+    p.set_defaults(func=run)
+
+
+def _preview(plan: Any) -> str:
+    from accelmark_tui.cli.cmd_validate import render_checks
+
+    parts = [f"Checklist for {plan.run_name}:", render_checks(plan.checks)]
+    if plan.bundle is not None:
+        head = "Files (runners/ ones only if the repository lacks the runner):" if plan.bundle.runner_files else "Files:"
+        parts += ["", head, *[f"  {f}" for f in plan.files()], "",
+                  f"Branch: {plan.branch}", f"PR title: {plan.title}", "", plan.body]
+    return "\n".join(parts)
+
+
+def _confirm(question: str) -> bool:
+    sys.stderr.write(question)
+    sys.stderr.flush()
+    answer = sys.stdin.readline().strip().lower()
+    return answer in ("y", "yes")
+
+
+def run(args: argparse.Namespace) -> int:
+    from accelmark_tui.cli.cmd_validate import out
+    from accelmark_tui.errors import UsageError
+    from accelmark_tui.paths import results_root
+    from accelmark_tui.results.store import find_run
+    from accelmark_tui.submit import DEFAULT_API, DEFAULT_REPO, ENV_API
+    from accelmark_tui.submit.flow import SubmitBlocked, blocked_sentence, plan, submit, _profile_login
+
+    repo = args.repo or DEFAULT_REPO
+    api_url = args.api_url or os.environ.get(ENV_API) or DEFAULT_API
+    rd = find_run(args.run, results_root(args.output_dir))
+
+    if args.dry_run:
+        result = submit(rd, repo=repo, dry_run=True)
+        if args.json:
+            out(json.dumps({**result.to_dict(), "dry_run": True}, indent=2))
+        else:
+            out(_preview(result.plan) + "\nDry run: nothing was sent.")
+        if not result.plan.ok:
+            print(f"accelmark: {blocked_sentence(result.plan.checks)}", file=sys.stderr)
+            return 2
+        return 0
+
+    # Refuse before any network call or change to the folder.
+    interactive = sys.stdin.isatty() and sys.stderr.isatty()
+    if not args.yes and not interactive:
+        raise UsageError("Submitting needs a confirmation and there is no terminal to ask on; pass --yes to submit "
+                         "without a prompt.")
+
+    from accelmark_tui.submit.auth import require_token
+    from accelmark_tui.submit.github import GitHubClient
+
+    token = require_token()
+    timeout = float(os.environ.get("ACCELMARK_GITHUB_TIMEOUT") or 20)
+    with GitHubClient(token, api_url, timeout=timeout) as client:
+        if not args.yes:
+            login = client.user_login()
+            _, kind = _profile_login()
+            preview = plan(rd, repo=repo, login=login, submission_type=kind)
+            out(_preview(preview), sys.stderr)
+            if not preview.ok:
+                raise SubmitBlocked(blocked_sentence(preview.checks), preview.checks)
+            if not _confirm(f"\nSubmit {preview.run_name} to {repo} as @{login}? [y/N] "):
+                print("accelmark: Nothing was sent.", file=sys.stderr)
+                return 1
+
+        def on_step(name: str, status: str, detail: str) -> None:
+            if status == "start":
+                return
+            mark = {"ok": "✓", "fail": "✗"}.get(status, "·")
+            sys.stderr.write(f"  {mark} {name}" + (f": {detail}" if detail else "") + "\n")
+
+        try:
+            result = submit(rd, repo=repo, client=client, on_step=on_step)
+        except SubmitBlocked as exc:
+            from accelmark_tui.cli.cmd_validate import render_checks
+
+            out(render_checks(exc.checks), sys.stderr)
+            raise
+    if args.json:
+        out(json.dumps(result.to_dict(), indent=2))
+    else:
+        verb = "opened" if result.created else "updated"
+        out(f"Pull request {verb}: {result.pr_url}")
+    return 0
