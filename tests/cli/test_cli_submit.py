@@ -1,0 +1,120 @@
+"""`accelmark submit` in a subprocess against the GitHub-like server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+_spec = importlib.util.spec_from_file_location("github_server", REPO / "tests" / "fixtures" / "github_server.py")
+gs = importlib.util.module_from_spec(_spec)
+sys.modules["github_server"] = gs
+_spec.loader.exec_module(gs)
+
+UPSTREAM = "FreedomIntelligence/AccelMark"
+TOKEN = "ghp_ZZ9PluralZAlpha_secret_4242"  # distinctive: grepped for everywhere below
+
+
+@pytest.fixture
+def server():
+    with gs.GitHubServer({TOKEN: "alice"}) as srv:
+        srv.state.add_repo(UPSTREAM, gs.upstream_files())
+        yield srv
+
+
+@pytest.fixture
+def env(tmp_path, server):
+    bin_dir = tmp_path / "bin"  # no `gh` on PATH: only the variables give a token
+    bin_dir.mkdir()
+    out = {k: v for k, v in os.environ.items() if k not in ("GITHUB_TOKEN", "GH_TOKEN")}
+    out.update(PYTHONPATH=str(REPO), PATH=str(bin_dir), GITHUB_TOKEN=TOKEN, ACCELMARK_GITHUB_API=server.url,
+               ACCELMARK_DATA_DIR=str(tmp_path / "data"), ACCELMARK_CONFIG_DIR=str(tmp_path / "config"),
+               ACCELMARK_CACHE_DIR=str(tmp_path / "cache"), ACCELMARK_GITHUB_TIMEOUT="5")
+    return out
+
+
+@pytest.fixture
+def root(tmp_path) -> Path:
+    return tmp_path / "results"
+
+
+def accelmark(env, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "accelmark_tui", *args], env=env, capture_output=True, text=True,
+                          timeout=120, input=stdin if stdin is not None else "")
+
+
+def test_submit_then_resubmit(env, root, server, tmp_path):
+    run = gs.make_run(root, submitted_by="unsubmitted")
+    first = accelmark(env, "submit", str(run), "--yes", "--json")
+    assert first.returncode == 0, first.stderr
+    data = json.loads(first.stdout)
+    assert data["pr_url"] == f"{server.url}/{UPSTREAM}/pull/1" and data["pr_created"] is True
+    assert data["submitted_by"] == "alice" and data["branch"].startswith("submit/mtt-s4000x1-suite_F-")
+    for name in ("fork", "branch", "commit", "pr"):
+        assert f"✓ {name}" in first.stderr
+    # Again, by run name this time: the same branch and PR are updated.
+    again = accelmark(env, "submit", data["run_name"], "--output-dir", str(root), "--yes")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.strip() == f"Pull request updated: {server.url}/{UPSTREAM}/pull/1"
+    assert len(server.state.pulls) == 1
+
+    # The token is in no file written and no captured output.
+    outputs = first.stdout + first.stderr + again.stdout + again.stderr
+    assert TOKEN not in outputs
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert TOKEN.encode() not in path.read_bytes(), path
+    assert all(TOKEN not in json.dumps(b) for b in server.state.bodies)
+    assert TOKEN not in json.dumps(server.state.pulls)
+
+
+def test_dry_run_calls_nothing(env, root, server):
+    run = gs.make_run(root, submitted_by="alice")
+    proc = accelmark(env, "submit", str(run), "--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    assert "✓ run identity" in proc.stdout and f"results/community/{run.name}/result.json" in proc.stdout
+    assert "PR title: [Community] MTT S4000 x1" in proc.stdout and "## How to reproduce" in proc.stdout
+    assert proc.stdout.rstrip().endswith("Dry run: nothing was sent.")
+    assert server.state.requests == []
+    as_json = json.loads(accelmark(env, "submit", str(run), "--dry-run", "--json").stdout)
+    assert as_json["dry_run"] and as_json["ok"] and len(as_json["files"]) == 6 and as_json["pr_url"] is None
+
+
+def test_no_terminal_needs_yes(env, root, server):
+    run = gs.make_run(root, submitted_by="alice")
+    proc = accelmark(env, "submit", str(run))
+    assert proc.returncode == 2
+    assert proc.stderr.strip().endswith("pass --yes to submit without a prompt.")
+    assert server.state.requests == [] and run.exists()
+
+
+def test_quick_suite_refused(env, root, server):
+    run = gs.make_run(root, edit=lambda d: d.update(suite_id="suite_Quick"), submitted_by="alice")
+    proc = accelmark(env, "submit", str(run), "--yes")
+    assert proc.returncode == 2
+    assert "run suite F to get a submittable result" in proc.stderr
+    assert server.state.count("POST", ".") == 0
+
+
+def test_failures_are_one_sentence(env, root, server):
+    run = gs.make_run(root, submitted_by="alice")
+    bad = accelmark({**env, "GITHUB_TOKEN": "ghp_not_a_real_one"}, "submit", str(run), "--yes")
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "rejected the token" in bad.stderr
+    server.state.fault("rate_limit")
+    limited = accelmark(env, "submit", str(run), "--yes")
+    assert limited.returncode == 2 and "rate limit is used up" in limited.stderr and "resets at" in limited.stderr
+    assert TOKEN not in limited.stderr + limited.stdout
+    missing = {k: v for k, v in env.items() if k != "GITHUB_TOKEN"}
+    none = accelmark(missing, "submit", str(run), "--yes")
+    assert none.returncode == 2 and "No GitHub token found" in none.stderr and "public_repo" in none.stderr
+
+
+def test_unknown_run(env, root):
+    proc = accelmark(env, "submit", "nope", "--output-dir", str(root), "--yes")
+    assert proc.returncode == 2 and "No run named 'nope'" in proc.stderr
