@@ -250,7 +250,11 @@ def _github(client: Any, p: Plan, repo: str, login: str, result: SubmitResult, s
         p.title, p.body = pr_text(p.bundle, include_runner=p.include_runner, scenarios=p.scenarios)
         existed = client.get_ref(fork_name, p.branch) is not None
         if not existed:
-            client.create_ref(fork_name, p.branch, base_sha)
+            try:
+                client.create_ref(fork_name, p.branch, base_sha)
+            except GitHubError as exc:
+                if exc.status != 422:  # 422: made meanwhile (a retried call); the commit step moves it anyway
+                    raise
             made.append(f"branch {p.branch}")
         step("branch", "ok", f"{p.branch} ({'existing, updated' if existed else 'new'}) from {base}")
 
@@ -270,8 +274,15 @@ def _github(client: Any, p: Plan, repo: str, login: str, result: SubmitResult, s
         head = f"{login}:{p.branch}"
         pr = client.find_pull(upstream_name, head)
         if pr is None:
-            pr = client.create_pull(upstream_name, title=p.title, body=p.body, head=head, base=base)
-            result.created = True
+            try:
+                pr = client.create_pull(upstream_name, title=p.title, body=p.body, head=head, base=base)
+                result.created = True
+            except GitHubError as exc:
+                # 422 "already exists": a create retried after a timeout did land; use that PR.
+                pr = client.find_pull(upstream_name, head) if exc.status == 422 else None
+                if pr is None:
+                    raise
+                pr = client.update_pull(upstream_name, int(pr["number"]), title=p.title, body=p.body)
         else:
             pr = client.update_pull(upstream_name, int(pr["number"]), title=p.title, body=p.body)
         result.pr_url, result.pr_number = str(pr.get("html_url")), int(pr["number"])
