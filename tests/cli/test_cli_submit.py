@@ -118,3 +118,26 @@ def test_failures_are_one_sentence(env, root, server):
 def test_unknown_run(env, root):
     proc = accelmark(env, "submit", "nope", "--output-dir", str(root), "--yes")
     assert proc.returncode == 2 and "No run named 'nope'" in proc.stderr
+
+
+def test_terminal_prompt_shows_the_plan_and_asks(env, root, server):
+    import pty
+    import select
+
+    run = gs.make_run(root, submitted_by="alice")
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "accelmark_tui", "submit", str(run)], env=env, stdin=slave,
+                            stdout=subprocess.PIPE, stderr=slave, close_fds=True)
+    os.close(slave)
+    seen = b""
+    while b"[y/N]" not in seen:
+        ready, _, _ = select.select([master], [], [], 30)
+        assert ready, seen.decode(errors="replace")
+        seen += os.read(master, 65536)
+    assert b"Files:" in seen and b"PR title:" in seen and b"as @alice?" in seen
+    assert server.state.count("POST", ".") == 0  # nothing sent before the answer
+    os.write(master, b"y\n")
+    out, _ = proc.communicate(timeout=60)
+    os.close(master)
+    assert proc.returncode == 0 and out.decode().startswith("Pull request opened: ")
+    assert len(server.state.pulls) == 1
