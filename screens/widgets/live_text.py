@@ -1,0 +1,68 @@
+"""The live screen's words: the status line while running and the summary at the end.
+
+Pure functions of an engine snapshot (no Textual), so their wording is tested
+without a terminal. Text is Textual markup; anything from outside (paths,
+error sentences, headline figures) is escaped by the caller's helpers here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from accelmark_tui.cli.progress import headline
+
+
+def escape(text: str) -> str:
+    """Markup-escape (``[`` opens a tag in Textual markup)."""
+    return text.replace("[", "\\[")
+
+
+def fmt_s(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    s = int(seconds)
+    return f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s"
+
+
+def status_line(snap: dict[str, Any], state: str) -> str:
+    """One line while a run is live: scenario, level, requests, recent tok/s, elapsed, ETA."""
+    if state == "preparing" and snap["phase"] == "starting":
+        return "Preparing: checking the runner, suite and model…"
+    if snap["phase"] in ("starting", "loading"):
+        return f"Loading the model… {fmt_s(snap['elapsed_s'])}"
+    tok = snap["tok_s"][1][-8:]  # about the last two seconds of the 1 s-window rate
+    parts = [f"[b]{escape(str(snap['scenario'] or '-'))}[/b] run {snap['run'] + 1}/{snap['runs'] or 1}"
+             + (f", level {snap['level']}" if snap["level"] is not None else ""),
+             f"{snap['done']}/{snap['total'] if snap['total'] is not None else '?'} requests",
+             f"{sum(tok) / len(tok):.1f} tok/s" if tok else "- tok/s",
+             f"elapsed {fmt_s(snap['elapsed_s'])}"]
+    if snap["failed"]:
+        parts.append(f"[$error]{snap['failed']} failed[/]")
+    if snap["eta_s"] is not None:
+        parts.append(f"ETA {fmt_s(snap['eta_s'])}")
+    line = " · ".join(parts)
+    if state == "stopping":
+        line = "[b]Stopping[/b] (finished scenarios are kept) · " + line
+    return line
+
+
+def progress_detail(snap: dict[str, Any]) -> str:
+    total, done = snap["total"], snap["done"]
+    pct = f" · {100 * done // total}%" if total else ""
+    eta = f" · ETA {fmt_s(snap['eta_s'])}" if snap["eta_s"] is not None else ""
+    return f"{done}/{total or '?'}{pct}{eta}"
+
+
+def summary(outcome: Any, snap: dict[str, Any], can_open: bool) -> str:
+    """The end of a run: how it ended, each finished scenario's headline, where it is, the keys."""
+    keys = "[b]enter[/b] opens the result, " if can_open else ""
+    if outcome is None:
+        return f"[b]Stopped[/b] before the runner started; nothing was measured. {keys}[b]esc[/b] goes back."
+    figures = "".join(f"\n  {name}: {escape(headline(name, block))}" for name, block in snap["scenario_blocks"].items())
+    return (f"[b]{outcome.status.capitalize()}[/b] after {fmt_s(snap['elapsed_s'])}.{figures}\n"
+            f"{escape(outcome.message)}\n{keys}[b]esc[/b] goes back.")
+
+
+def failure(error: str, any_done: bool) -> str:
+    keys = "[b]enter[/b] opens what was kept, " if any_done else ""
+    return f"[b]Failed:[/b] {escape(error)}\n{keys}[b]esc[/b] goes back."

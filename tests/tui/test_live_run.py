@@ -1,0 +1,364 @@
+"""The live-run screen: fixed-feed snapshots, the redraw rate, Stop, and a runner that crashes.
+
+Snapshots feed a real ``LiveRun`` a fixed message sequence under a fake clock
+(no runner); the Stop and crash tests run the real runner on the embedded
+model (about 10-40 s each on 2 cores).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from accelmark_tui.engine import live as live_mod
+from accelmark_tui.engine.live import LiveRun
+from accelmark_tui.engine.session import RunRequest
+from accelmark_tui.ui.app import AccelmarkApp
+
+SIZES = {"wide": (120, 40), "small": (80, 24)}
+
+
+async def settle(pilot) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+SCENARIOS = ["accuracy", "offline", "online", "interactive"]
+
+OFFLINE_BLOCK = {"results_by_concurrency": [
+    {"client_concurrency": 1, "throughput_tokens_per_sec": 96.41, "throughput_tokens_per_sec_total": 301.2,
+     "elapsed_seconds_median": 10.6, "oom": False,
+     "reliability": {"n": 3, "mean": 96.41, "std": 1.2, "cv_pct": 1.24, "stability": "stable"}},
+    {"client_concurrency": 4, "throughput_tokens_per_sec": 171.88, "throughput_tokens_per_sec_total": 540.3,
+     "elapsed_seconds_median": 5.9, "oom": False,
+     "reliability": {"n": 3, "mean": 171.88, "std": 7.9, "cv_pct": 4.6, "stability": "noisy"}}]}
+ACCURACY_BLOCK = {"score": 0.27, "correct": 27, "items": 100, "answered": 96, "failed": 0, "complete": True}
+
+
+class FakeClock:
+    """Stands in for the ``time`` module inside engine.live, so elapsed/ETA and log stamps are fixed."""
+
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def monotonic(self) -> float:
+        return self.t
+
+    def strftime(self, fmt: str) -> str:
+        s = int(self.t - 1000.0)
+        return f"12:{s // 60:02d}:{s % 60:02d}"
+
+
+@pytest.fixture
+def clock(monkeypatch) -> FakeClock:
+    c = FakeClock()
+    monkeypatch.setattr(live_mod, "time", c)
+    return c
+
+
+def feed(live: LiveRun, clock: FakeClock, scenario: str, seconds: float, total: int, rate: float,
+         finish: bool = True) -> None:
+    """20 ticks a second of a steady scenario: tokens at about ``rate`` tok/s, a sample every 0.5 s."""
+    live.handle({"type": "scenario_start", "scenario": scenario, "total": total, "runs": 1, "steps": 2})
+    live.handle({"type": "step_start", "scenario": scenario, "run": 0, "step": 0, "level": 1, "mode": "closed",
+                 "requests": total})
+    tokens, t0 = 0.0, clock.t
+    n = int(seconds * 20)
+    for i in range(n):
+        clock.t += 0.05
+        tokens += rate * 0.05 * (1 + 0.25 * math.sin(i / 15))
+        samples = []
+        if i % 10 == 9:
+            k = i // 10
+            samples = [[180 + 40 * math.sin(k), 9 + 2 * math.cos(k / 2), 900.0, 0.4 + 0.1 * (k % 3), 64, 1, False]]
+        live.handle({"type": "tick", "in_flight": 1 + (i // 20) % 4, "failed": 0, "gen_tokens": int(tokens),
+                     "samples": samples})
+        done = int(total * (i + 1) / n) if finish else int(total * (i + 1) / (2 * n))
+        live.progress.done = min(done, total)  # samples are lossy; pin the count to the plan
+    if finish:
+        live.handle({"type": "scenario_end", "scenario": scenario, "seconds": clock.t - t0})
+
+
+def fixed_live(clock: FakeClock) -> LiveRun:
+    """accuracy and offline finished, online half-way; interactive still to come."""
+    live = LiveRun()
+    live.started = clock.t  # the dataclass default took the real clock
+    live.note("runner cpu_llamacpp_fcba25f1, suite suite_Quick, scenarios " + ", ".join(SCENARIOS))
+    live.phase = "loading"
+    clock.t += 0.4
+    live.handle({"type": "loaded", "info": {"n_ctx": 2048}, "load_seconds": 0.4})
+    feed(live, clock, "accuracy", 8, 100, 40)
+    live.scenario_finished("accuracy", ACCURACY_BLOCK)
+    feed(live, clock, "offline", 20, 96, 150)
+    live.scenario_finished("offline", OFFLINE_BLOCK)
+    feed(live, clock, "online", 10, 24, 90, finish=False)
+    return live
+
+
+def fake_session(live: LiveRun, todo=SCENARIOS) -> SimpleNamespace:
+    return SimpleNamespace(
+        live=live, todo=list(todo), proc=None, stop=lambda now=False: None,
+        suite=SimpleNamespace(id="suite_Quick"), runner=SimpleNamespace(id="cpu_llamacpp_fcba25f1"),
+        model=SimpleNamespace(model_id="HuggingFaceTB/SmolLM2-135M-Instruct", extra={"file_type_name": "Q4_1"}),
+        run_dir=SimpleNamespace(path=Path("/results/community/intelr_xeonr_processorx1_suite_Quick_cpu_llamacpp_"
+                                          "fcba25f1_4190b9fb")),
+    )
+
+
+class LiveApp(AccelmarkApp):
+    """The real app shell with the live screen pushed over home."""
+
+    def __init__(self, screen_factory, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._factory = screen_factory
+
+    def on_mount(self) -> None:
+        self.push_screen(self._factory())
+
+
+# ── snapshots (fixed feed, no runner) ────────────────────────────────────────
+
+
+@pytest.mark.parametrize("size", ["wide", "small"])
+def test_live_snapshot(size, snap_compare, clock, services, monkeypatch):
+    from accelmark_tui.screens import home
+    from accelmark_tui.screens.live_run import LiveRunScreen
+
+    monkeypatch.setattr(home.HomeScreen, "SAMPLE_SECONDS", 3600.0)
+    monkeypatch.setattr(LiveRunScreen, "TELEMETRY_PERIOD_S", 3600.0)  # one sample: a fixed picture
+    live = fixed_live(clock)
+    app = LiveApp(lambda: LiveRunScreen(session=fake_session(live), start=False), services=services)
+    app.theme = "textual-dark"
+
+    async def run_before(pilot) -> None:
+        await pilot.pause(0.3)
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZES[size], run_before=run_before)
+
+
+def test_live_snapshot_light_theme_finished(snap_compare, clock, services, monkeypatch):
+    """The end of a run in the light theme: every table listed, the summary line, stop keys gone."""
+    from accelmark_tui.engine.session import RunOutcome
+    from accelmark_tui.screens import home
+    from accelmark_tui.screens.live_run import LiveRunScreen
+
+    monkeypatch.setattr(home.HomeScreen, "SAMPLE_SECONDS", 3600.0)
+    monkeypatch.setattr(LiveRunScreen, "TELEMETRY_PERIOD_S", 3600.0)
+    live = fixed_live(clock)
+    clock.t += 1
+    live.handle({"type": "scenario_end", "scenario": "online", "seconds": 12.0})
+    live.scenario_finished("online", ONLINE_BLOCK)
+    feed(live, clock, "interactive", 6, 8, 70)
+    live.scenario_finished("interactive", INTERACTIVE_BLOCK)
+    live.phase = "finished"
+    session = fake_session(live)
+    screen = LiveRunScreen(session=session, start=False)
+    app = LiveApp(lambda: screen, services=services)
+    app.theme = "textual-light"
+
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        screen._finished(RunOutcome(session.run_dir.path, "complete", list(SCENARIOS),
+                                    f"Results: {session.run_dir.path}"))
+        await pilot.pause(0.2)
+
+    assert snap_compare(app, terminal_size=SIZES["wide"], run_before=run_before)
+
+
+ONLINE_BLOCK = {"sla_ttft_ms": 1000, "max_valid_qps": 2, "results_by_qps": [
+    {"target_qps": 1, "achieved_qps": 0.98, "ttft_ms_p50": 160.2, "ttft_ms_p90": 240.0, "ttft_ms_p99": 301.5,
+     "tpot_ms_p50": 9.81, "tpot_ms_p90": 11.2, "tpot_ms_p99": 12.9, "sla_met": True},
+    {"target_qps": 2, "achieved_qps": 1.91, "ttft_ms_p50": 210.7, "ttft_ms_p90": 520.3, "ttft_ms_p99": 880.4,
+     "tpot_ms_p50": 12.4, "tpot_ms_p90": 15.0, "tpot_ms_p99": 18.2, "sla_met": True}]}
+INTERACTIVE_BLOCK = {"ttft_ms_p50": 131.0, "ttft_ms_p90": 160.4, "ttft_ms_p99": 171.9, "tpot_ms_p50": 8.21,
+                     "tpot_ms_p90": 8.9, "tpot_ms_p99": 9.6, "decode_tokens_per_sec": 118.3}
+
+
+# ── the fixed-rate rule (fixed feed, far faster than a runner sends) ─────────
+
+
+@pytest.mark.anyio
+async def test_redraws_at_a_fixed_rate_whatever_the_feed_rate(services):
+    """200 feed messages a second; the screen still redraws REDRAW_HZ times a second (≤ 10),
+    re-plots charts at most once a second, and shows the newest count."""
+    import threading
+
+    from accelmark_tui.screens.live_run import LiveRunScreen
+
+    live = LiveRun()
+    live.handle({"type": "loaded", "info": {}, "load_seconds": 0.1})
+    live.handle({"type": "scenario_start", "scenario": "offline", "total": 100000, "runs": 1, "steps": 1})
+    stop = threading.Event()
+    sent = [0]
+
+    def producer() -> None:
+        tokens = 0
+        while not stop.is_set():
+            sent[0] += 1
+            tokens += 3
+            live.handle({"type": "tick", "in_flight": 4, "failed": 0, "gen_tokens": tokens,
+                         "samples": [[120.0, 9.0, 600.0, 0.3, 64, 1, False]]})
+            time.sleep(0.005)
+
+    threading.Thread(target=producer, daemon=True).start()
+    screen = LiveRunScreen(session=fake_session(live, ["offline"]), start=False)
+    app = LiveApp(lambda: screen, services=services)
+    try:
+        async with app.run_test(size=SIZES["wide"]) as pilot:
+            await pilot.pause(0.5)
+            charts = list(screen.query("LiveChart"))
+            r0, d0, s0 = screen.redraws, [c.draws for c in charts], sent[0]
+            await asyncio.sleep(2.0)
+            redraws = (screen.redraws - r0) / 2.0
+            draws = [(c.draws - d) / 2.0 for c, d in zip(charts, d0)]
+            messages = (sent[0] - s0) / 2.0
+            status = str(screen.query_one("#live-status").render())
+    finally:
+        stop.set()
+    assert messages > 100, messages  # the feed really was fast
+    assert 0.5 <= redraws <= min(10, LiveRunScreen.REDRAW_HZ + 0.5), redraws
+    assert all(d <= 1.0 / LiveRunScreen.CHART_PERIOD_S + 0.5 for d in draws), draws
+    assert "requests" in status and "tok/s" in status
+
+
+@pytest.mark.anyio
+async def test_timer_pauses_while_covered(services, clock):
+    from accelmark_tui.screens.live_run import LiveRunScreen
+
+    screen = LiveRunScreen(session=fake_session(fixed_live(clock)), start=False)
+    app = LiveApp(lambda: screen, services=services)
+    async with app.run_test(size=SIZES["wide"]) as pilot:
+        await pilot.pause(0.3)
+        await pilot.press("f1")  # help covers the live screen
+        await pilot.pause(0.2)
+        before = screen.redraws
+        await asyncio.sleep(1.0)
+        assert screen.redraws == before
+        await pilot.press("escape")
+        await pilot.pause(0.6)
+        assert screen.redraws > before
+
+
+# ── real runs on the embedded model ──────────────────────────────────────────
+
+
+def _real_app(tmp_path):
+    from accelmark_tui.ui.services import Services
+
+    svc = Services.real(output_dir=str(tmp_path / "results"))
+    return svc
+
+
+async def _wait(pilot, predicate, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.2)
+
+
+@pytest.mark.e2e
+@pytest.mark.anyio
+async def test_stop_keeps_finished_scenarios(tmp_path):
+    """interactive finishes, s stops offline gracefully: interactive is kept, the run is incomplete.
+    Also counts redraws over a second of the real run."""
+    from accelmark_tui.results.store import find_run, load_run
+    from accelmark_tui.screens.live_run import LiveRunScreen
+
+    request = RunRequest(scenario="interactive,offline", runs=1, warmup=0, max_tokens=16)
+    screen = LiveRunScreen(request)
+    app = LiveApp(lambda: screen, services=_real_app(tmp_path))
+    async with app.run_test(size=SIZES["small"]) as pilot:
+        await _wait(pilot, lambda: screen.state == "running", 60, "the run to start")
+        assert app.live_session is screen.session
+        r0 = screen.redraws
+        await asyncio.sleep(1.0)
+        assert screen.redraws - r0 <= 10
+        await _wait(pilot, lambda: "interactive" in screen.session.live.snapshot()["scenarios_done"], 300,
+                    "interactive to finish")
+        await pilot.press("s")
+        await _wait(pilot, lambda: screen.state not in ("running", "stopping"), 300, "the stop")
+        await pilot.pause(0.3)
+        assert screen.state == "stopped", screen.error
+        assert screen.outcome.status == "stopped"
+        assert app.live_session is None
+        assert screen.query_one("#result-interactive")  # its table stays on the screen
+        status = str(screen.query_one("#live-status").render())
+        assert "Stopped" in status and "interactive" in status
+        run = load_run(find_run(str(screen.outcome.run_dir), tmp_path / "results"))
+        assert run.status == "incomplete" and "interactive" in run.metrics()
+        assert run.state.scenarios_done == ["interactive"]
+        await pilot.press("enter")  # opens what was kept
+        await pilot.pause(0.5)
+        assert type(app.screen).__name__ == "RunDetailScreen"
+
+
+@pytest.mark.e2e
+@pytest.mark.anyio
+async def test_runner_crash_shows_the_sentence_and_the_app_stays_up(tmp_path):
+    """A GGUF that parses but that llama.cpp cannot load: the runner exits 1 at load."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "tiny_gguf", Path(__file__).resolve().parents[1] / "fixtures" / "models" / "tiny_gguf.py")
+    tiny = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tiny)
+    model = tiny.write_gguf(tmp_path / "tiny.gguf")
+    from accelmark_tui.screens.error_modal import ErrorModal
+    from accelmark_tui.screens.live_run import LiveRunScreen
+
+    screen = LiveRunScreen(RunRequest(model=str(model), scenario="interactive", runs=1))
+    app = LiveApp(lambda: screen, services=_real_app(tmp_path))
+    async with app.run_test(size=SIZES["wide"]) as pilot:
+        await _wait(pilot, lambda: screen.state == "failed", 120, "the failure")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, ErrorModal)
+        assert "runner process" in app.screen.text and app.screen.text.count(". ") <= 1
+        assert app.live_session is None
+        await pilot.press("escape")
+        await pilot.pause(0.2)
+        assert app.screen is screen and app.is_running
+        assert "Failed" in str(screen.query_one("#live-status").render())
+        await pilot.press("escape")  # the run has ended: back is allowed
+        await pilot.pause(0.2)
+        assert app.screen is not screen
+
+
+@pytest.mark.anyio
+async def test_bad_model_is_an_error_dialog_before_anything_runs(tmp_path):
+    """A truncated GGUF fails in prepare with the engine's sentence; nothing starts."""
+    from accelmark_tui.engine.models import EMBEDDED_FILE, EMBEDDED_PACKAGE, packaged_file
+    from accelmark_tui.screens.error_modal import ErrorModal
+    from accelmark_tui.screens.live_run import LiveRunScreen
+
+    src = packaged_file(EMBEDDED_PACKAGE, EMBEDDED_FILE)
+    cut = tmp_path / "cut.gguf"
+    cut.write_bytes(src.read_bytes()[: 1 << 20])
+    screen = LiveRunScreen(RunRequest(model=str(cut), scenario="interactive", runs=1))
+    app = LiveApp(lambda: screen, services=_real_app(tmp_path))
+    async with app.run_test(size=SIZES["wide"]) as pilot:
+        await _wait(pilot, lambda: screen.state == "failed", 60, "the failure")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, ErrorModal) and "truncated" in app.screen.text
+        assert screen.session.proc is None  # no runner was started
+
+
+def test_status_and_summary_words(clock):
+    from accelmark_tui.engine.session import RunOutcome
+    from accelmark_tui.screens.widgets.live_text import failure, status_line, summary
+
+    live = fixed_live(clock)
+    snap = live.snapshot()
+    line = status_line(snap, "running")
+    assert line.startswith("[b]online[/b] run 1/1, level 1 · 12/24 requests") and "ETA 9s" in line
+    assert status_line(snap, "stopping").startswith("[b]Stopping[/b]")
+    assert status_line(LiveRun().snapshot(), "preparing").startswith("Preparing")
+    done = summary(RunOutcome(Path("/r"), "stopped", ["accuracy", "offline"], "Stopped: kept [offline]"), snap, True)
+    assert "[b]Stopped[/b] after 38s." in done and "offline: c=1: 96.41 tok/s" in done
+    assert "kept \\[offline]" in done and "enter" in done  # outside text is escaped, not markup
+    assert "enter" not in failure("The runner process exited with status 1.", False)

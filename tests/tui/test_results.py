@@ -1,0 +1,115 @@
+"""The results screen: the run list from a fixed results folder, marking, and where each key goes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from results_data import EXAMPLE_NAME, PARTIAL_NAME, build_root, screen_app, services_for, settle
+
+SIZES = {"wide": (120, 40), "small": (80, 24)}
+
+
+@pytest.fixture
+def root(tmp_path, monkeypatch) -> tuple[Path, dict[str, str]]:
+    # A relative results root: every path the screens show is the same on every machine.
+    monkeypatch.chdir(tmp_path)
+    return build_root(Path("."))
+
+
+def _app(services, root, theme="textual-dark"):
+    from accelmark_tui.screens.results import ResultsScreen
+
+    return screen_app(ResultsScreen, services_for(services, root[0]), theme)
+
+
+@pytest.mark.parametrize("size", ["wide", "small"])
+def test_results_snapshot(size, snap_compare, services, root):
+    assert snap_compare(_app(services, root), terminal_size=SIZES[size], run_before=settle)
+
+
+def test_results_snapshot_light_marked(snap_compare, services, root):
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("m", "down", "down", "m")
+
+    assert snap_compare(_app(services, root, "textual-light"), terminal_size=SIZES["wide"], run_before=run_before)
+
+
+def test_results_empty_snapshot(snap_compare, services, tmp_path, monkeypatch):
+    from accelmark_tui.screens.results import ResultsScreen
+
+    monkeypatch.chdir(tmp_path)
+    app = screen_app(ResultsScreen, services_for(services, Path("results")))
+    assert snap_compare(app, terminal_size=SIZES["small"], run_before=settle)
+
+
+@pytest.mark.anyio
+async def test_rows_newest_first_with_headline_figures(services, root):
+    app = _app(services, root)
+    async with app.run_test(size=SIZES["wide"]) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        table = screen.query_one("#results-table")
+        assert table.row_count == 3
+        names = [screen.runs[str(k.value)].run_name for k in table.rows]
+        assert names[1:] == [PARTIAL_NAME, EXAMPLE_NAME]  # the newer build's run is first (2026-06-02)
+        first = [str(c) for c in table.get_row_at(0)]
+        assert first[1] == "2026-06-02" and "Qwen2.5-0.5B-Instruct" in first[2] and first[3] == "complete"
+        assert first[4] == "2304.6" and first[5] == "23.3" and first[6] == "0.09*"
+        assert "incomplete" in str(table.get_row_at(1)[3])
+
+
+@pytest.mark.anyio
+async def test_enter_opens_the_run_and_s_the_submit_screen(services, root):
+    from accelmark_tui.screens.run_detail import RunDetailScreen
+    from accelmark_tui.screens.submit import SubmitScreen
+
+    app = _app(services, root)
+    async with app.run_test(size=SIZES["wide"]) as pilot:
+        await settle(pilot)
+        await pilot.press("down", "down", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, RunDetailScreen) and app.screen.run.run_dir.run_name == EXAMPLE_NAME
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        assert isinstance(app.screen, SubmitScreen)
+        assert Path(app.screen.run_name).name == EXAMPLE_NAME  # the cursor stayed on the row
+
+
+@pytest.mark.anyio
+async def test_marks_two_runs_and_compares_them(services, root):
+    from accelmark_tui.screens.compare import CompareScreen
+
+    app = _app(services, root)
+    async with app.run_test(size=SIZES["wide"]) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("d")  # nothing marked: a hint, no screen
+        assert app.screen is screen
+        await pilot.press("m", "down", "m", "down", "m")  # a third mark drops the oldest
+        assert [Path(k).name for k in screen.marked] == [PARTIAL_NAME, EXAMPLE_NAME]
+        assert "marked 1" in str(screen.query_one("#results-hint").render())
+        await pilot.press("up", "m")  # unmark
+        assert [Path(k).name for k in screen.marked] == [EXAMPLE_NAME]
+        await pilot.press("up", "m", "equals_sign")
+        await settle(pilot)
+        assert isinstance(app.screen, CompareScreen)
+        assert Path(app.screen.run_a).name == EXAMPLE_NAME and app.screen.runs is not None
+
+
+@pytest.mark.anyio
+async def test_reload_picks_up_a_new_run(services, root, tmp_path):
+    import shutil
+
+    from results_data import EXAMPLE
+
+    app = _app(services, root)
+    async with app.run_test(size=SIZES["wide"]) as pilot:
+        await settle(pilot)
+        shutil.copytree(EXAMPLE, root[0] / "community" / (EXAMPLE_NAME[:-8] + "12345678"))
+        await pilot.press("r")
+        await settle(pilot)
+        assert app.screen.query_one("#results-table").row_count == 4
