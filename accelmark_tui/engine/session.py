@@ -187,7 +187,7 @@ class RunSession:
             raise RunnerFailed(fatal)  # e.g. a model the backend cannot load: its own sentence
         what = fatal or f"The runner process {describe_exit(rc)}"
         where = f" during '{current}'" if current else ""
-        raise RunnerFailed(f"{what.rstrip('.')}{where}; {_kept(done, rd.path, 'kept').lower()}")
+        raise RunnerFailed(f"{what.rstrip('.')}{where}; {_kept(done, rd.path, None)}")
 
     def _interrupted(self) -> None:
         # First Ctrl-C: graceful stop (in-flight requests finish); second: stop now.
@@ -255,8 +255,11 @@ def _on_interrupt(handler):
     return lambda: signal.signal(signal.SIGINT, previous)
 
 
-def _kept(done: list[str], where: Path, verb: str) -> str:
+def _kept(done: list[str], where: Path, verb: str | None) -> str:
+    """What was kept, as a sentence (``verb`` leads it) or a clause (``verb`` None)."""
     if not done:
-        return f"{verb}: no scenario had finished, so nothing was written beyond the run folder {where}."
-    return (f"{verb}: finished scenarios ({', '.join(done)}) were kept in {where}; "
-            "run the same command again to resume the rest.")
+        text = f"no scenario had finished, so nothing but the run folder {where} was written."
+    else:
+        text = (f"finished scenarios ({', '.join(done)}) were kept in {where}; "
+                "run the same command again to resume the rest.")
+    return f"{verb}: {text}" if verb else text
