@@ -63,25 +63,12 @@ def identity_fields(
     }
 
 
-def compute_run_id(
-    *,
-    chip_name: str,
-    chip_memory_gb: float | int | str,
-    chip_count: int,
-    interconnect: str | None,
-    runner_id: str,
-    framework_version: str,
-    suite_id: str,
-    model_id: str,
-    precision: str,
-    submitted_by: str,
-) -> str:
-    """First 8 hex of SHA-256 of ``json.dumps(d, sort_keys=True)`` (default separators)."""
-    d = identity_fields(
-        chip_name=chip_name, chip_memory_gb=chip_memory_gb, chip_count=chip_count,
-        interconnect=interconnect, runner_id=runner_id, framework_version=framework_version,
-        suite_id=suite_id, model_id=model_id, precision=precision, submitted_by=submitted_by,
-    )
+def compute_run_id(**fields: Any) -> str:
+    """First 8 hex of SHA-256 of ``json.dumps(d, sort_keys=True)`` (default separators).
+
+    ``fields`` are ``identity_fields``' keywords; it checks and normalises them.
+    """
+    d = identity_fields(**fields)
     return hashlib.sha256(json.dumps(d, sort_keys=True).encode("utf-8")).hexdigest()[:8]
 
 
