@@ -24,7 +24,8 @@ def register(subparsers: Any) -> None:
         "stored. RUN is a run name, a unique prefix of one, or a run folder.",
     )
     p.add_argument("run", metavar="RUN", help="run name, unique prefix, or run folder")
-    p.add_argument("--repo", metavar="OWNER/NAME", help="target leaderboard repository (default: FreedomIntelligence/AccelMark)")
+    p.add_argument("--repo", metavar="OWNER/NAME", help="target leaderboard repository (default: submit_repo in "
+                   "settings.json in accelmark's config folder, else FreedomIntelligence/AccelMark)")
     p.add_argument("--api-url", metavar="URL", help="GitHub API base URL, for GitHub Enterprise (default: "
                    "$ACCELMARK_GITHUB_API or https://api.github.com)")
     p.add_argument("--output-dir", metavar="ROOT", help="results root (default: accelmark's data folder)")
@@ -57,10 +58,11 @@ def run(args: argparse.Namespace) -> int:
     from accelmark_tui.errors import UsageError
     from accelmark_tui.paths import results_root
     from accelmark_tui.results.store import find_run
-    from accelmark_tui.submit import DEFAULT_API, DEFAULT_REPO, ENV_API
+    from accelmark_tui.settings import load_settings
+    from accelmark_tui.submit import DEFAULT_API, ENV_API
     from accelmark_tui.submit.flow import SubmitBlocked, blocked_sentence, plan, submit, _profile_login
 
-    repo = args.repo or DEFAULT_REPO
+    repo = args.repo or load_settings().submit_repo
     api_url = args.api_url or os.environ.get(ENV_API) or DEFAULT_API
     rd = find_run(args.run, results_root(args.output_dir))
 

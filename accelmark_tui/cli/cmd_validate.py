@@ -21,7 +21,8 @@ def register(subparsers: Any) -> None:
         "RUN is a run name, a unique prefix of one, or a run folder. Exit status 2 if anything blocks.",
     )
     p.add_argument("run", metavar="RUN", help="run name, unique prefix, or run folder")
-    p.add_argument("--repo", metavar="OWNER/NAME", help="target leaderboard repository (default: FreedomIntelligence/AccelMark)")
+    p.add_argument("--repo", metavar="OWNER/NAME", help="target leaderboard repository (default: submit_repo in "
+                   "settings.json in accelmark's config folder, else FreedomIntelligence/AccelMark)")
     p.add_argument("--output-dir", metavar="ROOT", help="results root (default: accelmark's data folder)")
     p.add_argument("--json", action="store_true", help="print the checklist as JSON")
     p.set_defaults(func=run)
@@ -50,11 +51,11 @@ def out(text: str, stream: Any = None) -> None:
 def run(args: argparse.Namespace) -> int:
     from accelmark_tui.paths import results_root
     from accelmark_tui.results.store import find_run
-    from accelmark_tui.submit import DEFAULT_REPO
+    from accelmark_tui.settings import load_settings
     from accelmark_tui.submit.checklist import blocking, build_checklist
     from accelmark_tui.submit.flow import _profile_login
 
-    repo = args.repo or DEFAULT_REPO
+    repo = args.repo or load_settings().submit_repo
     rd = find_run(args.run, results_root(args.output_dir))
     login, _ = _profile_login()
     checks = build_checklist(rd, repo=repo, login=login)

@@ -141,3 +141,20 @@ def test_terminal_prompt_shows_the_plan_and_asks(env, root, server):
     os.close(master)
     assert proc.returncode == 0 and out.decode().startswith("Pull request opened: ")
     assert len(server.state.pulls) == 1
+
+
+def test_repo_default_comes_from_settings(env, root, server, tmp_path):
+    """settings.json's submit_repo is --repo's default for submit and validate; --repo still wins."""
+    run = gs.make_run(root, submitted_by="alice")
+    config = Path(env["ACCELMARK_CONFIG_DIR"])
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "settings.json").write_text(json.dumps({"submit_repo": "example-lab/LeaderboardFork"}))
+    validated = json.loads(accelmark(env, "validate", str(run), "--json").stdout)
+    assert validated["repo"] == "example-lab/LeaderboardFork"
+    dry = json.loads(accelmark(env, "submit", str(run), "--dry-run", "--json").stdout)
+    suite = next(c for c in dry["checks"] if c["name"] == "suite accepted")
+    assert "example-lab/LeaderboardFork is checked for suites/suite_F/" in suite["detail"]
+    assert json.loads(accelmark(env, "validate", str(run), "--json", "--repo", UPSTREAM).stdout)["repo"] == UPSTREAM
+    (config / "settings.json").write_text("{")
+    broken = accelmark(env, "validate", str(run))
+    assert broken.returncode == 2 and "settings.json are unreadable" in broken.stderr
