@@ -167,7 +167,8 @@ def python_stream_tps(spec: ModelSpec, tokens: list[list[int]], threads: int, ma
 def find_llama_bench(explicit: str | None) -> str | None:
     if explicit:
         return explicit
-    cand = Path(os.environ.get("ACCELMARK_CACHE_DIR") or cache_dir()) / "llama-bench" / "llama-bench"
+    tools = os.environ.get("ACCELMARK_TOOLS_DIR") or Path(cache_dir()) / "llama-tools"
+    cand = Path(tools) / "llama-bench"
     return str(cand) if cand.is_file() else None
 
 
@@ -246,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     if "C" in mean:
         print(f"  C command: {cmd_c}")
     if not runs["C"]:
-        print("  C skipped: no llama-bench (build it with bench/build_llama_bench.sh or pass --llama-bench)")
+        print("  C skipped: no llama-bench (build it with bench/build_llama_tools.sh or pass --llama-bench)")
     return 0
 
 

@@ -87,8 +87,8 @@ def machine_blocker(
     module_available: ModuleProbe = importlib.util.find_spec,
 ) -> str | None:
     """Why ``runner`` cannot run anything on ``machine`` (hardware, then backend), or None."""
-    # cpu runners fit every machine; the others need their device family.
-    if runner.platform != "cpu" and not chips_on(machine, runner.platform):
+    # cpu and endpoint runners fit every machine; the others need their device family.
+    if runner.platform != "cpu" and not runner.is_endpoint and not chips_on(machine, runner.platform):
         return f"needs {_hardware(runner.platform)[0]}; this machine has none"
     # The backend's Python modules, probed without importing them (imports are slow and may crash).
     for module in runner.requires_modules:
@@ -122,6 +122,9 @@ def check_fit(
     reason = machine_blocker(runner, machine, module_available=module_available)
     if reason:
         return blocked(reason)
+    if runner.is_endpoint:
+        # The server's chips and memory are not this machine's to check; the run records them.
+        return Fit(runner.id, suite.id, "ready", support, None)
     is_cpu = runner.platform == "cpu"
     chips = [] if is_cpu else chips_on(machine, runner.platform)
 

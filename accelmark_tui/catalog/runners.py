@@ -73,6 +73,11 @@ class RunnerInfo:
         return str(self.accelmark.get("device") or self.platform)
 
     @property
+    def is_endpoint(self) -> bool:
+        """Measures a server over HTTP: the hardware is the server's, not a device here."""
+        return self.accelmark.get("kind") == "endpoint"
+
+    @property
     def requires_modules(self) -> list[str]:
         return [str(m) for m in self.accelmark.get("requires_modules") or []]
 

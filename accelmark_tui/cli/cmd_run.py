@@ -28,9 +28,46 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--submitter", metavar="LOGIN", help="GitHub login recorded as submitted_by (default: profile)")
     p.add_argument("--output-dir", metavar="RESULTS_ROOT", help="results root (the run folder is created below it)")
     p.add_argument("--force", action="store_true", help="measure again; the earlier run is archived, not deleted")
+    load = p.add_argument_group("load shape (any runner; sweep and peak are accelmark's own scenarios)")
+    load.add_argument("--arrival", default="poisson", choices=["poisson", "constant"],
+                      help="open-loop arrivals of the online scenario (default: poisson)")
+    load.add_argument("--levels", type=_int_list, metavar="C1,C2,...", help="concurrency levels of --scenario sweep")
+    load.add_argument("--requests", type=int, metavar="N", help="requests per sweep level or peak-search trial")
+    load.add_argument("--sla-ttft-ms", type=float, metavar="MS", help="p99 TTFT limit (peak search, goodput)")
+    load.add_argument("--sla-tpot-ms", type=float, metavar="MS", help="p99 TPOT limit (peak search, goodput)")
+    load.add_argument("--peak-start", type=float, metavar="QPS", help="first rate the peak search tries")
+    load.add_argument("--peak-max", type=float, metavar="QPS", help="highest rate the peak search may try")
+    ep = p.add_argument_group("endpoint runner (any OpenAI-compatible server; --model is the served model name)")
+    ep.add_argument("--base-url", metavar="URL", help="the server's API root, e.g. http://127.0.0.1:8000/v1")
+    ep.add_argument("--api-key-env", metavar="VAR", help="NAME of the environment variable holding the API key")
+    ep.add_argument("--api", choices=["chat", "completions"], help="API to measure (default: chat)")
+    ep.add_argument("--serve-cmd", metavar="CMD", help="start this server for the run; {port} is replaced, "
+                    "e.g. \"llama-server -m m.gguf --port {port}\"")
+    ep.add_argument("--chip", metavar="NAME", help="the remote server's accelerator (declared hardware)")
+    ep.add_argument("--chip-count", type=int, metavar="N", help="how many of --chip the server uses")
+    ep.add_argument("--precision", metavar="DTYPE", help="the served model's precision (BF16, FP8, INT4, ...)")
+    ep.add_argument("--model-id", metavar="ORG/NAME", help="canonical model id for the result (default: served name)")
+    ep.add_argument("--model-revision", metavar="REV", help="the served model's revision, if known")
+    ep.add_argument("--connect-timeout", dest="connect_timeout_s", type=float, metavar="S", help="default 10 s")
+    ep.add_argument("--first-byte-timeout", dest="first_byte_timeout_s", type=float, metavar="S",
+                    help="default 120 s")
+    ep.add_argument("--idle-timeout", dest="idle_timeout_s", type=float, metavar="S",
+                    help="a stream silent this long fails (default 60 s)")
     p.add_argument("--json", action="store_true", help="print the outcome as JSON on stdout")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress output")
     p.set_defaults(func=run)
+
+
+_PASS_THROUGH = ("arrival", "levels", "requests", "sla_ttft_ms", "sla_tpot_ms", "peak_start", "peak_max",
+                 "base_url", "api_key_env", "api", "serve_cmd", "chip", "chip_count", "precision", "model_id",
+                 "model_revision", "connect_timeout_s", "first_byte_timeout_s", "idle_timeout_s")
+
+
+def _int_list(text: str) -> list[int]:
+    try:
+        return [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a comma-separated list of whole numbers") from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -43,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
         runner=args.runner, suite=args.suite, model=args.model, scenario=args.scenario, runs=args.runs,
         warmup=args.warmup, threads=args.threads, max_tokens=args.max_tokens, tier=args.tier,
         submitter=args.submitter, output_dir=args.output_dir, force=args.force,
+        **{k: getattr(args, k) for k in _PASS_THROUGH},
     )
     session = RunSession(req)
     session.prepare()

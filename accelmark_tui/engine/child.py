@@ -29,7 +29,9 @@ from typing import Any
 from accelmark_tui.engine import workload
 from accelmark_tui.engine.backend import Backend, ModelSpec
 from accelmark_tui.engine.feed import FeedWriter
-from accelmark_tui.engine.loadgen import LoadGen, Stopped, burst_offsets, poisson_offsets
+from accelmark_tui.engine.curves import PeakSearch, point, sla_of, trial_verdict
+from accelmark_tui.engine.loadgen import LoadGen, Stopped, burst_offsets, constant_offsets, poisson_offsets
+from accelmark_tui.engine.metrics import Sla
 from accelmark_tui.engine.records import PHASE_MEASURE, PHASE_WARMUP, GenRequest, RequestRecord
 from accelmark_tui.errors import AccelmarkError, user_message
 
@@ -64,28 +66,57 @@ class EventsFile:
 
 
 async def _run_step(gen: LoadGen, plan: dict, step: dict, run: int, reqs: list[GenRequest],
-                    warm: list[GenRequest], seed: int) -> None:
+                    warm: list[GenRequest], seed: int, feed: FeedWriter) -> list[RequestRecord]:
+    """Run one step; returns its measured records (peak search reads them to pick the next rate)."""
     name, level = plan["name"], step["level"]
     if warm:
         # Warm-up goes through the same path at the step's concurrency; never measured.
         await gen.closed_loop(warm, step.get("concurrency") or 1, name, run, level, PHASE_WARMUP)
     mode = step["mode"]
     if mode == "closed":
-        await gen.closed_loop(reqs, step["concurrency"], name, run, level)
-    elif mode == "poisson":
-        await gen.open_loop(reqs, poisson_offsets(len(reqs), step["rate"], seed), name, run, level)
-    elif mode == "duration":
+        return await gen.closed_loop(reqs, step["concurrency"], name, run, level)
+    if mode in ("poisson", "constant"):
+        offs = poisson_offsets(len(reqs), step["rate"], seed) if mode == "poisson" else \
+            constant_offsets(len(reqs), step["rate"])
+        return await gen.open_loop(reqs, offs, name, run, level)
+    if mode == "duration":
         pool = reqs
         await gen.for_duration(lambda i: pool[i % len(pool)], step["concurrency"], step["duration_s"],
                                name, run, level, warmup_s=step.get("warmup_s", 0.0))
-    elif mode == "burst":
+        return []
+    if mode == "burst":
         sched = burst_offsets(step["steady_qps"], step["peak_qps"], step["burst_s"], step["interval_s"],
                               step["cycles"], seed)
         pool = reqs
-        await gen.open_loop([pool[i % len(pool)] for i in range(len(sched))], [t for t, _ in sched],
-                            name, run, level)
-    else:
-        raise ValueError(f"unknown step mode {mode}")
+        return await gen.open_loop([pool[i % len(pool)] for i in range(len(sched))], [t for t, _ in sched],
+                                   name, run, level)
+    if mode == "peak":
+        return await _peak_search(gen, plan, step, run, reqs, seed, feed)
+    raise ValueError(f"unknown step mode {mode}")
+
+
+async def _peak_search(gen: LoadGen, plan: dict, step: dict, run: int, reqs: list[GenRequest], seed: int,
+                       feed: FeedWriter) -> list[RequestRecord]:
+    sla = Sla(plan.get("sla_ttft_ms"), plan.get("sla_tpot_ms"))
+    search = PeakSearch(step["start_rate"], step["max_rate"], step.get("tolerance", 0.05), step.get("max_trials", 12))
+    records: list[RequestRecord] = []
+    trial = 0
+    while (rate := search.next_rate()) is not None:
+        # Each trial lasts at least trial_seconds so a high rate is judged on enough requests.
+        n = max(int(step["requests"]), int(rate * float(step.get("trial_seconds", 0.0))))
+        batch = [reqs[i % len(reqs)] for i in range(n)]
+        feed.state.update(level=rate)
+        feed.send("step_start", scenario=plan["name"], run=run, step=trial, level=rate, mode="poisson", requests=n)
+        got = await gen.open_loop(batch, poisson_offsets(n, rate, seed + trial), plan["name"], run, rate)
+        verdict = trial_verdict(got, sla)
+        search.record(rate, verdict)
+        feed.send("step_summary", scenario=plan["name"], run=run, step=trial, level=rate,
+                  summary={**point(got, sla), **verdict})
+        records.extend(got)
+        trial += 1
+    feed.send("peak_result", scenario=plan["name"], best=search.lo, bracket=[search.lo, search.hi],
+              stopped=search.stopped_reason)
+    return records
 
 
 async def _run_job(job: dict, backend: Backend, feed: FeedWriter, stop: asyncio.Event) -> str:
@@ -128,8 +159,12 @@ async def _run_job(job: dict, backend: Backend, feed: FeedWriter, stop: asyncio.
                                           steps=len(plan["steps"]), level=step["level"])
                         feed.send("step_start", scenario=name, run=run, step=si, level=step["level"],
                                   mode=step["mode"], requests=len(reqs))
-                        await _run_step(gen, plan, step, run, reqs, warm if run == 0 else [], seed)
+                        got = await _run_step(gen, plan, step, run, reqs, warm if run == 0 else [], seed, feed)
                         feed.tick(gen.in_flight, gen.live_tokens(), force=True)
+                        if got and step["mode"] != "peak":
+                            # Each level's figures at once: the sweep screen grows point by point.
+                            feed.send("step_summary", scenario=name, run=run, step=si, level=step["level"],
+                                      summary=point(got, sla_of(plan)))
                         feed.send("step_end", scenario=name, run=run, step=si, level=step["level"])
             except Stopped:
                 events.close()
@@ -141,6 +176,16 @@ async def _run_job(job: dict, backend: Backend, feed: FeedWriter, stop: asyncio.
         return "done"
     finally:
         tick_task.cancel()
+
+
+def install_fast_loop() -> str:
+    """uvloop where installed: the endpoint client's per-request cost halves (bench/loadgen_capacity.py)."""
+    try:
+        import uvloop
+    except ImportError:
+        return "asyncio"
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    return f"uvloop {uvloop.__version__}"
 
 
 def _watch_parent() -> None:
@@ -193,6 +238,7 @@ def run_child(backend: str, options: dict | None = None, argv: list[str] | None 
                 pass
         return await _run_job(job, be, feed, stop)
 
+    install_fast_loop()
     try:
         status = asyncio.run(main())
     except Exception as exc:  # noqa: BLE001

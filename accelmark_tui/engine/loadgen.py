@@ -15,6 +15,7 @@ import time
 from typing import Callable, Sequence
 
 from accelmark_tui.engine.backend import Backend
+from accelmark_tui.engine.clock import Waker
 from accelmark_tui.engine.records import PHASE_MEASURE, PHASE_WARMUP, GenRequest, RequestRecord
 
 Sink = Callable[[RequestRecord], None]
@@ -32,6 +33,7 @@ class LoadGen:
         self.in_flight = 0
         self.next_id = 0
         self.active: set[RequestRecord] = set()
+        self._waker: Waker | None = None
 
     def live_tokens(self) -> int:
         """Tokens received so far by in-flight requests (for the live tok/s chart)."""
@@ -66,39 +68,47 @@ class LoadGen:
         return rec
 
     async def closed_loop(self, reqs: Sequence[GenRequest], concurrency: int, scenario: str, run: int,
-                          level, phase: str = PHASE_MEASURE) -> None:
+                          level, phase: str = PHASE_MEASURE) -> list[RequestRecord]:
         """Keep ``concurrency`` requests in flight until all are done."""
         it = iter(reqs)
+        done: list[RequestRecord] = []
 
         async def worker() -> None:
             for req in it:
                 if self.stop.is_set():
                     return
-                await self._one(req, self._record(scenario, run, level, phase))
+                done.append(await self._one(req, self._record(scenario, run, level, phase)))
 
         await asyncio.gather(*(worker() for _ in range(max(1, concurrency))))
         if self.stop.is_set():
             raise Stopped
+        return done
 
     async def open_loop(self, reqs: Sequence[GenRequest], offsets_s: Sequence[float], scenario: str, run: int,
-                        level, phase: str = PHASE_MEASURE) -> None:
-        """Send each request at its scheduled offset; lateness is recorded as send lag."""
+                        level, phase: str = PHASE_MEASURE) -> list[RequestRecord]:
+        """Send each request at its scheduled offset; lateness is recorded as send lag.
+
+        Sends never wait for earlier requests. The wake-up is a timerfd where
+        the platform has one (``clock.py``): asyncio's own timers round up to
+        whole milliseconds, which alone would add up to 1 ms of send lag.
+        """
+        if self._waker is None:
+            self._waker = Waker()
+        waker = self._waker
         start = self.now() + 2_000_000  # 2 ms head start so the first send is not already late
         tasks = []
         for req, off in zip(reqs, offsets_s):
             if self.stop.is_set():
                 break
             due = start + int(off * 1e9)
-            delay = (due - self.now()) / 1e9
-            if delay > 0:
-                await asyncio.sleep(delay)
+            await waker.until(due)
             rec = self._record(scenario, run, level, phase)
             rec.scheduled_ns = due
             tasks.append(asyncio.create_task(self._one(req, rec)))
-        if tasks:
-            await asyncio.gather(*tasks)
+        done = list(await asyncio.gather(*tasks)) if tasks else []
         if self.stop.is_set():
             raise Stopped
+        return done
 
     async def for_duration(self, make_req: Callable[[int], GenRequest], concurrency: int, duration_s: float,
                            scenario: str, run: int, level, warmup_s: float = 0.0) -> None:
@@ -126,6 +136,11 @@ def poisson_offsets(n: int, rate: float, seed: int) -> list[float]:
         out.append(t)
         t += rng.expovariate(rate)
     return out
+
+
+def constant_offsets(n: int, rate: float) -> list[float]:
+    """Evenly spaced arrivals at ``rate`` per second."""
+    return [i / rate for i in range(n)]
 
 
 def burst_offsets(steady: float, peak: float, burst_s: float, interval_s: float, cycles: int,

@@ -11,8 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from accelmark_tui.errors import UsageError
+from accelmark_tui.results.assemble import EXTENDED_SCENARIOS
 
-SCENARIOS = ("accuracy", "offline", "online", "interactive", "sustained", "burst")
+SCENARIOS = ("accuracy", "offline", "online", "interactive", "sustained", "burst", "sweep", "peak")
+# accelmark's own scenarios: any suite can run them; their blocks go under new
+# keys of ``metrics`` and they never appear in upstream's ``scenarios_run``.
+EXTENDED = EXTENDED_SCENARIOS
 # Scenarios the upstream schema knows but this engine does not run yet.
 NOT_IMPLEMENTED = {"speculative": "speculative decoding needs a draft-model runner, which accelmark does not have yet"}
 
@@ -22,6 +26,13 @@ class Options:
     runs: int | None = None  # repeated runs of offline/online/interactive
     warmup: int | None = None  # warm-up requests before each step
     max_tokens: int | None = None
+    arrival: str = "poisson"  # online scenario: poisson | constant
+    levels: list[int] | None = None  # sweep concurrency levels
+    requests: int | None = None  # requests per level (sweep) or per trial (peak)
+    sla_ttft_ms: float | None = None  # peak search / goodput limits (override the suite's)
+    sla_tpot_ms: float | None = None
+    peak_start: float | None = None  # first rate the peak search tries (req/s)
+    peak_max: float | None = None  # the search never goes above this rate
 
 
 def _runs(suite: dict, opts: Options) -> int:
@@ -62,11 +73,38 @@ def plan_scenario(name: str, suite: dict, opts: Options, accuracy_concurrency: i
         levels = suite.get("online_qps_levels") or []
         if not levels:
             raise UsageError(f"Suite {suite['suite_id']} defines no online QPS levels; pick another scenario.")
+        if opts.arrival not in ("poisson", "constant"):
+            raise UsageError(f"--arrival must be poisson or constant, not '{opts.arrival}'.")
         for q in levels:
-            plan["steps"].append({"mode": "poisson", "level": float(q), "rate": float(q), "requests": n,
+            plan["steps"].append({"mode": opts.arrival, "level": float(q), "rate": float(q), "requests": n,
                                   "warmup": _warm(opts, int(suite.get("online_warmup_requests", 10)))})
-        plan["sla_ttft_ms"] = suite.get("online_sla_ttft_ms")
-        plan["sla_tpot_ms"] = suite.get("online_sla_tpot_ms")
+        plan["sla_ttft_ms"] = _sla(opts.sla_ttft_ms, suite.get("online_sla_ttft_ms"))
+        plan["sla_tpot_ms"] = _sla(opts.sla_tpot_ms, suite.get("online_sla_tpot_ms"))
+    elif name == "sweep":
+        levels = opts.levels or [int(c) for c in suite.get("sweep_concurrency_levels") or suite.get(
+            "concurrency_levels") or []] or list(DEFAULT_SWEEP)
+        if any(int(c) < 1 for c in levels):
+            raise UsageError("--levels must be positive concurrency values, e.g. 1,2,4,8.")
+        n = _count(opts.requests, suite.get("request_count", 100))
+        plan.update(runs=opts.runs or 1, sla_ttft_ms=_sla(opts.sla_ttft_ms, suite.get("online_sla_ttft_ms")),
+                    sla_tpot_ms=_sla(opts.sla_tpot_ms, suite.get("online_sla_tpot_ms")))
+        for c in sorted({int(c) for c in levels}):
+            plan["steps"].append({"mode": "closed", "level": c, "concurrency": c, "requests": max(n, c),
+                                  "warmup": _warm(opts, min(c, n))})
+    elif name == "peak":
+        ttft = _sla(opts.sla_ttft_ms, suite.get("online_sla_ttft_ms"))
+        if ttft is None:
+            raise UsageError("Peak search needs a p99 TTFT limit: pass --sla-ttft-ms MS (the suite defines none).")
+        start = float(opts.peak_start or (suite.get("online_qps_levels") or [1.0])[0])
+        top = float(opts.peak_max or 10_000.0)
+        if start <= 0 or top < start:
+            raise UsageError("--peak-start must be above 0 and no higher than --peak-max.")
+        plan.update(runs=1, sla_ttft_ms=ttft, sla_tpot_ms=_sla(opts.sla_tpot_ms, suite.get("online_sla_tpot_ms")))
+        plan["steps"] = [{"mode": "peak", "level": None, "start_rate": start, "max_rate": top,
+                          "requests": _count(opts.requests, suite.get("online_request_count") or 50),
+                          "trial_seconds": float(suite.get("peak_trial_seconds", 10.0)),
+                          "tolerance": 0.05, "max_trials": 12,
+                          "warmup": _warm(opts, int(suite.get("online_warmup_requests", 10)))}]
     elif name == "interactive":
         n = int(suite.get("interactive_request_count") or suite.get("request_count", 100))
         plan["steps"] = [{"mode": "closed", "level": 1, "concurrency": 1, "requests": n,
@@ -95,6 +133,23 @@ def plan_scenario(name: str, suite: dict, opts: Options, accuracy_concurrency: i
     return plan
 
 
+DEFAULT_SWEEP = (1, 2, 4, 8, 16, 32)
+
+
+def _sla(override: float | None, suite_value) -> float | None:
+    if override is not None:
+        if override <= 0:
+            raise UsageError("SLA limits (--sla-ttft-ms, --sla-tpot-ms) must be above 0.")
+        return float(override)
+    return None if suite_value is None else float(suite_value)
+
+
+def _count(override: int | None, default) -> int:
+    if override is not None and override < 1:
+        raise UsageError("--requests must be at least 1.")
+    return int(override or default)
+
+
 def select_scenarios(suite: dict, selection: str | None) -> list[str]:
     """``default`` | ``all`` | a scenario name | comma-separated names."""
     sc = suite.get("scenarios", {})
@@ -107,9 +162,9 @@ def select_scenarios(suite: dict, selection: str | None) -> list[str]:
     else:
         names = [s.strip() for s in sel.split(",") if s.strip()]
         for s in names:
-            if s not in default and s not in extra:
+            if s not in default and s not in extra and s not in EXTENDED:
                 raise UsageError(
-                    f"Suite {suite['suite_id']} has no scenario '{s}'; it has: {', '.join(default + extra)}."
+                    f"Suite {suite['suite_id']} has no scenario '{s}'; it has: {', '.join(default + extra)}, plus accelmark's sweep and peak."
                 )
     runnable = [s for s in names if s not in NOT_IMPLEMENTED]
     if not runnable:
@@ -123,6 +178,6 @@ def max_concurrency(plans: list[dict]) -> int:
         for s in p["steps"]:
             if s.get("concurrency"):
                 peak = max(peak, int(s["concurrency"]))
-            if s["mode"] in ("poisson", "burst"):
+            if s["mode"] in ("poisson", "constant", "burst", "peak"):
                 peak = max(peak, 4)  # open loop: arrivals overlap; serve a few at once
     return peak

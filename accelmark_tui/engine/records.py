@@ -8,7 +8,7 @@ in the runner process, stored relative to the job's epoch so files stay small.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 PHASE_WARMUP = "warmup"
@@ -75,17 +75,31 @@ class RequestRecord:
         self.end_ns = t_ns
 
     def to_json(self) -> str:
-        d = asdict(self)
+        # Field by field, not dataclasses.asdict: asdict deep-copies every list and
+        # was half the client's CPU per request at thousands of requests a second.
+        d = {f: getattr(self, f) for f in _FIELDS}
         # Drop empty optional fields: events files hold thousands of records.
-        for key in ("text", "extra", "error_type", "error_message", "scheduled_ns"):
+        for key in _OPTIONAL:
             if d[key] is None:
                 del d[key]
-        return json.dumps(d, separators=(",", ":"))
+        return _dumps(d)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "RequestRecord":
         known = {k: d[k] for k in cls.__dataclass_fields__ if k in d}
         return cls(**known)
+
+
+_FIELDS = tuple(RequestRecord.__dataclass_fields__)
+_OPTIONAL = ("text", "extra", "error_type", "error_message", "scheduled_ns")
+try:
+    import orjson as _orjson
+
+    def _dumps(d: dict[str, Any]) -> str:
+        return _orjson.dumps(d).decode()
+except ImportError:  # pragma: no cover - orjson is a dependency; kept for source checkouts
+    def _dumps(d: dict[str, Any]) -> str:
+        return json.dumps(d, separators=(",", ":"))
 
 
 def read_records(path) -> list[RequestRecord]:

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from accelmark_tui import paths
+from accelmark_tui.engine.plan import EXTENDED
 from accelmark_tui.results import assemble
 from accelmark_tui.results.identity import PLACEHOLDER_SUBMITTER
 from accelmark_tui.results.layout import RunDir, RunState, atomic_write_json, check_writable, read_json
@@ -46,11 +47,12 @@ class ResultWriter:
     scenario_meta: dict[str, dict] = field(default_factory=dict)
     accuracy: dict[str, Any] | None = None
     started: dict[str, datetime] = field(default_factory=dict)
+    endpoint: dict[str, Any] | None = None  # task.extra_config.endpoint of endpoint runs
 
     @classmethod
     def create(cls, *, machine, suite: dict, runner, model, framework_version: str, tier: str,
                submitter: str | None, output_dir: str | None, num_runs: int | None = None,
-               warmup_runs: int | None = None) -> "ResultWriter":
+               warmup_runs: int | None = None, chip: dict[str, Any] | None = None) -> "ResultWriter":
         from accelmark_tui.results.profile import current_submitter
 
         who, kind = current_submitter()
@@ -59,7 +61,7 @@ class ResultWriter:
 
             who = validate_login(submitter)
         ex = model.extra
-        chip = machine.chip()
+        chip = chip or machine.chip()  # endpoint runs: the server's hardware
         upstream = not suite.get("model_file")
         ctx = assemble.ResultContext(
             suite=suite, runner_id=runner.id, framework=runner.framework, framework_version=framework_version,
@@ -69,9 +71,10 @@ class ResultWriter:
             model_revision=model.revision, precision=ex.get("precision", "FP16"),
             parameter_count_b=float(ex.get("parameter_count_b") or 0.0),
             architecture=ex.get("architecture_family", "dense"),
-            quantization_method=ex.get("quantization_method"), model_format="gguf",
-            model_source=model.source, model_name=(model.extra.get("hub_file") or _basename(model.path)),
-            model_note=("GGUF conversion of the suite's model run by llama.cpp" if upstream else None),
+            quantization_method=ex.get("quantization_method"), model_format=model.format,
+            model_source=model.source,
+            model_name=(ex.get("served_model") or ex.get("hub_file") or _basename(model.path)),
+            model_note=ex.get("note") or ("GGUF conversion of the suite's model run by llama.cpp" if upstream else None),
             submitted_by=who or PLACEHOLDER_SUBMITTER, submission_type=kind,
             num_runs=int(num_runs if num_runs is not None else suite.get("num_runs", 1)),
             warmup_runs=int(warmup_runs if warmup_runs is not None else suite.get("warmup_runs", 0)),
@@ -87,6 +90,8 @@ class ResultWriter:
         self.load_seconds = load_seconds
         extra = {k: info.get(k) for k in ("threads", "context_length", "max_concurrency") if info.get(k) is not None}
         extra.update({k: v for k, v in (info.get("extra") or {}).items() if isinstance(v, (str, int, float, bool))})
+        if self.endpoint is not None:
+            extra["endpoint"] = dict(self.endpoint)
         self.ctx.extra_config = extra or None
         if info.get("effective_dtype"):
             self.ctx.effective_dtype = info["effective_dtype"]
@@ -103,7 +108,16 @@ class ResultWriter:
         start = self.started.get(name)
         if start is None:
             start = datetime.fromtimestamp(end.timestamp() - (seconds or 0.0), timezone.utc)
-        if name == "accuracy":
+        if name in EXTENDED:
+            # Not an upstream scenario: its block goes under a new key of the run's metrics,
+            # and its folder holds <name>.json instead of an upstream-shaped result.json.
+            self.blocks[name] = block
+            self.scenario_meta[name] = {"benchmark_start_time": start.isoformat(), "benchmark_end_time": end.isoformat(),
+                                        "benchmark_elapsed_minutes": round((end - start).total_seconds() / 60, 2),
+                                        "model_load_seconds": self.load_seconds}
+            atomic_write_json(self.run_dir.path / name / f"{name}.json", {"metrics": {name: block},
+                                                                         "meta": self.scenario_meta[name]})
+        elif name == "accuracy":
             self.accuracy = assemble.accuracy_block(
                 block.get("score") or 0.0, self.ctx.model_id, self.ctx.precision, self.ctx.framework,
                 threshold_delta=float(self.ctx.suite.get("accuracy_threshold_delta", 0.1)))
@@ -127,7 +141,11 @@ class ResultWriter:
             if name in self.blocks or (name == "accuracy" and self.accuracy):
                 continue
             try:
-                if name == "accuracy":
+                if name in EXTENDED:
+                    doc = read_json(self.run_dir.path / name / f"{name}.json")
+                    self.blocks[name] = doc["metrics"][name]
+                    self.scenario_meta[name] = doc["meta"]
+                elif name == "accuracy":
                     self.accuracy = read_json(self.run_dir.accuracy)
                 else:
                     doc = read_json(self.run_dir.scenario_result(name))

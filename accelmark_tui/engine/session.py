@@ -18,7 +18,8 @@ from typing import Any
 
 from accelmark_tui import paths, resources
 from accelmark_tui.engine import plan as planmod
-from accelmark_tui.engine import report
+from accelmark_tui.engine import curves, report
+from accelmark_tui.engine.metrics import Sla
 from accelmark_tui.engine.host import PeakRss, RunnerProcess, describe_exit
 from accelmark_tui.engine.live import LiveRun
 from accelmark_tui.engine.records import read_records
@@ -42,6 +43,27 @@ class RunRequest:
     submitter: str | None = None
     output_dir: str | None = None
     force: bool = False
+    # Load shape (any runner).
+    arrival: str = "poisson"
+    levels: list[int] | None = None
+    requests: int | None = None
+    sla_ttft_ms: float | None = None
+    sla_tpot_ms: float | None = None
+    peak_start: float | None = None
+    peak_max: float | None = None
+    # Endpoint runner: --model is the served model name there.
+    base_url: str | None = None
+    api_key_env: str | None = None
+    api: str | None = None
+    serve_cmd: str | None = None
+    chip: str | None = None
+    chip_count: int | None = None
+    precision: str | None = None
+    model_id: str | None = None
+    model_revision: str | None = None
+    connect_timeout_s: float | None = None
+    first_byte_timeout_s: float | None = None
+    idle_timeout_s: float | None = None
 
 
 @dataclass
@@ -60,6 +82,7 @@ class RunSession:
         self.proc: RunnerProcess | None = None
         self._msgs: queue.Queue[dict[str, Any]] = queue.Queue()
         self.prepared = False
+        self.endpoint = None  # EndpointPrepared for endpoint runners
 
     # -- everything that can fail before measuring --------------------------
     def prepare(self) -> "RunSession":
@@ -88,7 +111,16 @@ class RunSession:
             raise UsageError(f"{self.runner.id} cannot run {self.suite.id} here: {fit.reason.rstrip('.')}.")
         suite = self.suite.data
         self.scenarios = planmod.select_scenarios(suite, req.scenario)
-        opts = planmod.Options(runs=req.runs, warmup=req.warmup, max_tokens=req.max_tokens)
+        opts = planmod.Options(runs=req.runs, warmup=req.warmup, max_tokens=req.max_tokens, arrival=req.arrival,
+                               levels=req.levels, requests=req.requests, sla_ttft_ms=req.sla_ttft_ms,
+                               sla_tpot_ms=req.sla_tpot_ms, peak_start=req.peak_start, peak_max=req.peak_max)
+        acc_c = max(1, min(8, max(int(c) for c in suite.get("concurrency_levels", [1]))))
+        plans = [planmod.plan_scenario(s, suite, opts, accuracy_concurrency=acc_c) for s in self.scenarios]
+        if self.runner.is_endpoint:
+            return self._prepare_endpoint(plans)
+        if req.base_url or req.serve_cmd:
+            raise UsageError(f"--base-url and --serve-cmd are for the endpoint runner; {self.runner.id} runs the model "
+                             "itself (pick it with --runner other_openai_endpoint).")
         if req.model is None and not suite.get("model_file"):
             # Upstream suites name a hub model, not a file: never run another model under its name.
             raise UsageError(
@@ -97,17 +129,38 @@ class RunSession:
             )
         self.model = models.resolve_model(req.model, suite)
         self.gguf = self.model.extra
+        return self._prepare_output(plans)
+
+    def _prepare_endpoint(self, plans: list[dict]) -> "RunSession":
+        from accelmark_tui.endpoint.setup import prepare_endpoint
+
+        log = paths.cache_dir() / "serve" / f"server-{int(time.time())}.log"
+        self.endpoint = ep = prepare_endpoint(self.req, self.machine, log)
+        self.model = ep.model
+        self.gguf = ep.model.extra
+        try:
+            return self._prepare_output(plans, chip=ep.chip)
+        except BaseException:
+            if ep.server:
+                ep.server.stop()
+            raise
+
+    def _prepare_output(self, plans: list[dict], chip: dict | None = None) -> "RunSession":
+        from accelmark_tui.results.layout import RunDir
+
+        req, suite = self.req, self.suite.data
         self.framework_version = framework_version_of(self.runner)
         self.writer = ResultWriter.create(
             machine=self.machine, suite=suite, runner=self.runner, model=self.model,
             framework_version=self.framework_version, tier=req.tier, submitter=req.submitter,
-            output_dir=req.output_dir, num_runs=req.runs,
+            output_dir=req.output_dir, num_runs=req.runs, chip=chip,
         )
+        if self.endpoint is not None:
+            self.writer.endpoint = self.endpoint.endpoint
         self.run_dir: RunDir = self.writer.run_dir
         self.state = self.run_dir.prepare(req.force, scenarios_planned=self.scenarios)
         self.todo = [s for s in self.scenarios if s not in self.state.scenarios_done]
-        acc_c = max(1, min(8, max(int(c) for c in suite.get("concurrency_levels", [1]))))
-        self.plans = [planmod.plan_scenario(s, suite, opts, accuracy_concurrency=acc_c) for s in self.todo]
+        self.plans = [p for p in plans if p["name"] in self.todo]
         self.prepared = True
         return self
 
@@ -115,6 +168,26 @@ class RunSession:
     def execute(self) -> RunOutcome:
         if not self.prepared:
             self.prepare()
+        try:
+            return self._execute()
+        finally:
+            self._stop_server()
+
+    def _stop_server(self) -> None:
+        ep = self.endpoint
+        if ep is None or ep.server is None:
+            return
+        ep.server.stop()
+        try:  # the run keeps the server's log beside its own
+            if ep.server.log_path.exists() and self.run_dir.path.exists():
+                dest = self.run_dir.path / ".accelmark" / "server.log"
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                dest.write_bytes(ep.server.log_path.read_bytes())
+                ep.server.log_path.unlink()
+        except OSError:
+            pass
+
+    def _execute(self) -> RunOutcome:
         rd, state, live = self.run_dir, self.state, self.live
         if not self.todo:
             state.status = "complete"
@@ -213,6 +286,7 @@ class RunSession:
             "accuracy_subset": str(resources.schema_path("accuracy_subset.jsonl")),
             "run_dir": str(self.run_dir.path),
             "scenarios": self.plans,
+            **({"backend_options": self.endpoint.backend_options} if self.endpoint else {}),
         }
 
     def _finish_scenario(self, name: str, rss: PeakRss) -> None:
@@ -231,6 +305,10 @@ class RunSession:
             block = report.sustained_block(records, p["steps"][0])
         elif name == "burst":
             block = report.burst_block(records, p["steps"][0], p.get("sla_ttft_ms"))
+        elif name == "sweep":
+            block = curves.sweep_block(records, curves.sla_of(p))
+        elif name == "peak":
+            block = curves.peak_block(records, curves.sla_of(p) or Sla(), p["steps"][0])
         elif name == "accuracy":
             items = load_accuracy_items(resources.schema_path("accuracy_subset.jsonl"))
             block = report.accuracy_score(records, items)

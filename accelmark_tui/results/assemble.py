@@ -18,6 +18,8 @@ from typing import Any, Mapping
 from accelmark_tui.results.identity import PLACEHOLDER_SUBMITTER, Identity, identity_of
 
 SCHEMA_VERSION = "1.0"
+# accelmark's own scenarios: results under new ``metrics`` keys, never upstream scenarios.
+EXTENDED_SCENARIOS = ("sweep", "peak")
 ACCURACY_HINT = "Run --scenario accuracy to check model accuracy."
 DEFAULT_PARALLELISM = {
     "tensor_parallel_size": 1,
@@ -265,7 +267,8 @@ def merged_result(
     planned but not finished is named in ``meta.notes``.
     """
     ident = ctx.identity()
-    order = [s for s in blocks]
+    # accelmark's own scenarios (sweep, peak) live under new metrics keys, never in scenarios_run.
+    order = [s for s in blocks if s not in EXTENDED_SCENARIOS]
     ran = order + (["accuracy"] if accuracy and accuracy.get("subset_score") is not None else [])
     doc = ctx.head()
     doc["task"] = {
@@ -277,10 +280,11 @@ def merged_result(
     }
     if ctx.runtime_metrics is not None:
         doc["task"]["runtime_metrics"] = ctx.runtime_metrics
-    doc["metrics"] = {"derived": {}, **{s: blocks[s] for s in order}}
+    doc["metrics"] = {"derived": {}, **{s: blocks[s] for s in order},
+                      **{s: blocks[s] for s in blocks if s in EXTENDED_SCENARIOS}}
     doc["accuracy"] = accuracy if accuracy is not None else accuracy_placeholder()
 
-    metas = [scenario_meta[s] for s in order if s in scenario_meta]
+    metas = [scenario_meta[s] for s in blocks if s in scenario_meta]
     starts = [m["benchmark_start_time"] for m in metas if m.get("benchmark_start_time")]
     ends = [m["benchmark_end_time"] for m in metas if m.get("benchmark_end_time")]
     now = datetime.now(timezone.utc)

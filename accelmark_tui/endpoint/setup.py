@@ -1,0 +1,103 @@
+"""Everything an endpoint run settles before measuring (parent side).
+
+Starts the server when ``--serve-cmd`` asks for it, checks the URL, the key
+variable and the model, and decides whose hardware the result describes:
+this machine's when the server is local (started here or on a loopback
+address), what the user declared with ``--chip``, or "undeclared" (kept, but
+the submit checklist refuses it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from accelmark_tui.endpoint import probe
+from accelmark_tui.endpoint.serve import ServedProcess
+from accelmark_tui.engine.backend import ModelSpec
+from accelmark_tui.errors import UsageError
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1", "0.0.0.0")
+API_KINDS = ("chat", "completions")
+
+
+@dataclass
+class EndpointPrepared:
+    base_url: str
+    served_model: str
+    model: ModelSpec
+    chip: dict[str, Any]
+    endpoint: dict[str, Any]  # task.extra_config.endpoint
+    backend_options: dict[str, Any]
+    server: ServedProcess | None = None
+    models: list[str] = field(default_factory=list)
+
+
+def declared_chip(name: str, count: int | None) -> dict[str, Any]:
+    from accelmark_tui.detect.machine import CHIP_VENDORS
+
+    vendor = next((v for v in CHIP_VENDORS if v.lower() in name.lower()), "Other")
+    return {"name": name, "vendor": vendor, "count": int(count or 1), "memory_gb": 0.0,
+            "interconnect_intra_node": None, "interconnect_inter_node": None,
+            "_source": "declared by the submitter (remote endpoint)"}
+
+
+def prepare_endpoint(req, machine, log_path: Path) -> EndpointPrepared:
+    """``req`` is the session's RunRequest; raises UsageError/NetworkError with one sentence."""
+    api = req.api or "chat"
+    if api not in API_KINDS:
+        raise UsageError(f"--api must be one of {', '.join(API_KINDS)}, not '{api}'.")
+    if req.chip_count is not None and req.chip_count < 1:
+        raise UsageError("--chip-count must be at least 1.")
+    key = probe.api_key_from_env(req.api_key_env)  # checked before any server starts
+    server = None
+    if req.serve_cmd:
+        if req.base_url:
+            raise UsageError("Give --base-url or --serve-cmd, not both (--serve-cmd picks its own local URL).")
+        server = ServedProcess(req.serve_cmd, log_path)
+        base = server.start()
+    elif req.base_url:
+        base = probe.normalize_base_url(req.base_url)
+    else:
+        raise UsageError("The endpoint runner needs the server's URL: pass --base-url http://HOST:PORT/v1 "
+                         "(or --serve-cmd \"... --port {port}\" to start one).")
+    try:
+        info = probe.discover(base, key, req.model)
+    except Exception:
+        if server:
+            server.stop()
+        raise
+    host = urlsplit(base).hostname or ""
+    if server is not None or host in LOOPBACK:
+        source, chip = "local", machine.chip()
+    elif req.chip:
+        source, chip = "declared", declared_chip(req.chip, req.chip_count)
+    else:
+        source = "undeclared"
+        chip = {"name": "undeclared remote hardware", "vendor": "Other", "count": 1, "memory_gb": 0.0,
+                "interconnect_intra_node": None, "interconnect_inter_node": None}
+    precision = (req.precision or "").upper() or None
+    endpoint = {"hardware_source": source, "base_url": base if source != "undeclared" or host in LOOPBACK else
+                f"{urlsplit(base).scheme}://{host}", "served_model": info.model, "api": api,
+                "server_header": info.server, "started_by_accelmark": server is not None,
+                "precision_source": "declared" if precision else "unknown"}
+    if req.serve_cmd:
+        endpoint["serve_cmd"] = req.serve_cmd
+    model = ModelSpec(
+        path=base, model_id=req.model_id or info.model, revision=req.model_revision or "unknown",
+        source="endpoint", format="served",
+        extra={"precision": precision or "mixed", "quantization_method": None, "parameter_count_b": 0.0,
+               "served_model": info.model,
+               "note": f"served as '{info.model}' by an OpenAI-compatible endpoint ({info.server or 'unknown server'})"},
+    )
+    options = {"base_url": base, "served_model": info.model, "api_key_env": req.api_key_env, "api": api,
+               "declared": {"precision": precision}}
+    for k in ("connect_timeout_s", "first_byte_timeout_s", "idle_timeout_s"):
+        v = getattr(req, k, None)
+        if v is not None:
+            if v <= 0:
+                raise UsageError(f"--{k[:-2].replace('_', '-')} must be above 0 seconds.")
+            options[k] = float(v)
+    return EndpointPrepared(base, info.model, model, chip, endpoint, options, server, info.models)

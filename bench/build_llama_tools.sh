@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Build llama.cpp's own `llama-bench` and `llama-server` from the exact
+# llama.cpp that llama-cpp-python 0.3.36 vendors: the decode-fidelity benchmark
+# compares accelmark with the same C code it runs on, and the endpoint tests
+# need a real OpenAI-compatible server with continuous batching and usage in
+# streams. Binaries live in the user's cache (never committed); the script
+# prints the directory holding them on the last line.
+#
+# Usage: bench/build_llama_tools.sh [--force]
+# Env:   ACCELMARK_TOOLS_DIR (default ~/.cache/accelmark/llama-tools), JOBS (default nproc),
+#        PYTHON (default: the repo venv's python, else python3).
+set -euo pipefail
+
+VERSION=0.3.36
+OUT="${ACCELMARK_TOOLS_DIR:-$HOME/.cache/accelmark/llama-tools}"
+JOBS="${JOBS:-$(nproc 2>/dev/null || echo 2)}"
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+PYTHON="${PYTHON:-}"
+if [[ -z "$PYTHON" ]]; then
+  if [[ -x "$HERE/../.venv/bin/python" ]]; then PYTHON="$HERE/../.venv/bin/python"; else PYTHON=python3; fi
+fi
+
+if [[ -x "$OUT/llama-bench" && -x "$OUT/llama-server" && "${1:-}" != "--force" ]]; then
+  echo "$OUT"
+  exit 0
+fi
+
+for tool in cmake c++ tar; do
+  command -v "$tool" >/dev/null || { echo "build_llama_tools: '$tool' is required; install it and run again." >&2; exit 2; }
+done
+
+WORK="$OUT/src"
+mkdir -p "$WORK"
+SDIST="$(ls "$WORK"/llama_cpp_python-$VERSION.tar.gz 2>/dev/null || true)"
+if [[ -z "$SDIST" ]]; then
+  # The sdist (not a wheel): it carries vendor/llama.cpp at the pinned commit.
+  "$PYTHON" -m pip download --no-deps --no-binary :all: "llama-cpp-python==$VERSION" -d "$WORK" >&2
+  SDIST="$WORK/llama_cpp_python-$VERSION.tar.gz"
+fi
+SRC="$WORK/llama_cpp_python-$VERSION"
+[[ -d "$SRC" ]] || tar -xzf "$SDIST" -C "$WORK"
+
+LLAMA="$SRC/vendor/llama.cpp"
+# GGML_NATIVE=ON matches a from-source llama-cpp-python build on this machine;
+# curl is not needed: both tools only read local files.
+cmake -S "$LLAMA" -B "$LLAMA/build" -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON -DLLAMA_CURL=OFF \
+  -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=ON -DBUILD_SHARED_LIBS=OFF >&2
+cmake --build "$LLAMA/build" --target llama-bench llama-server -j"$JOBS" >&2
+
+cp "$LLAMA/build/bin/llama-bench" "$LLAMA/build/bin/llama-server" "$OUT/"
+# Keep the sdist (re-builds skip the download) but drop the build tree.
+rm -rf "$SRC"
+echo "$OUT"
