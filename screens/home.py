@@ -223,8 +223,8 @@ class HomeScreen(AccelmarkScreen):
         self.app.open_setup(suite_id=QUICK_SUITE)
 
     def action_submit(self) -> None:
-        self.notify("Submitting to the leaderboard comes in a later release. Pick a run here and press s to "
-                    "see what it will need.", title="Submit", timeout=8)
+        self.notify("Pick a run here and press s: the submit screen checks it, shows what is sent and "
+                    "opens the pull request.", title="Submit", timeout=8)
         self.app.action_open_results()
 
     @on(Button.Pressed, "#quick")

@@ -45,9 +45,9 @@ def run_row(run: Any, mark: str = "") -> list[Any]:
 class ResultsScreen(AccelmarkScreen):
     CSS_PATH = Path(__file__).with_name("results.tcss")
     HELP_TEXT = ("Every run saved on this machine, newest first (earlier runs kept by --force at the end). "
-                 "Enter opens a run; m marks up to two runs and d compares them; s shows what submitting a run "
-                 "needs. tok/s is the best offline output rate (or the interactive decode rate); * marks an "
-                 "accuracy receipt that is not valid.")
+                 "Enter opens a run; m marks up to two runs and d compares them; s submits a run to the "
+                 "leaderboard (after its checklist). tok/s is the best offline output rate (or the interactive "
+                 "decode rate); * marks an accuracy receipt that is not valid.")
 
     BINDINGS = [
         Binding("enter", "open", "Open", id="results.open", tooltip="Open the run: every table, accuracy, export"),
@@ -56,7 +56,7 @@ class ResultsScreen(AccelmarkScreen):
         Binding("equals_sign", "compare", "Compare", id="results.compare-eq", show=False,
                 tooltip="Compare the two marked runs side by side"),
         Binding("s", "submit", "Submit", id="results.submit",
-                tooltip="What submitting this run to the leaderboard needs"),
+                tooltip="Submit this run to the leaderboard: checklist, files, PR preview, then ctrl+s"),
         Binding("r", "reload", "Reload", id="results.reload", tooltip="Read the results folder again"),
     ]
 

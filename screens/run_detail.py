@@ -84,15 +84,16 @@ def env_text(env: dict[str, Any]) -> Table:
 class RunDetailScreen(AccelmarkScreen):
     CSS_PATH = Path(__file__).with_name("run_detail.tcss")
     HELP_TEXT = ("One run: what was measured on which chip, runner and model; each scenario's table; the "
-                 "accuracy receipt; the machine's environment. e and E export Markdown and CSV; s shows what "
-                 "submitting it needs.")
+                 "accuracy receipt; the machine's environment. e and E export Markdown and CSV; s submits it "
+                 "to the leaderboard.")
 
     BINDINGS = [
         Binding("e", "export('md')", "Export Markdown", id="detail.export-md",
                 tooltip="Write the run as a Markdown table (asks where; default: beside the run folder)"),
         Binding("E", "export('csv')", "Export CSV", id="detail.export-csv",
                 tooltip="Write the run as CSV, one row per measured step (asks where)"),
-        Binding("s", "submit", "Submit", id="detail.submit", tooltip="What submitting this run needs"),
+        Binding("s", "submit", "Submit", id="detail.submit",
+                tooltip="Submit this run to the leaderboard: checklist, files, PR preview, then ctrl+s"),
     ]
 
     def __init__(self, run_name: str) -> None:

@@ -51,6 +51,9 @@ class AccelmarkApp(App):
         self.live_session = None  # the RunSession while a run is live (set by the live-run screen)
         # "Skip for now" on the profile dialog holds for this session; it is asked again next launch.
         self.profile_skipped = False
+        # A GitHub token pasted on the submit screen (a submit.auth.Token): this process's memory only,
+        # never written anywhere; GITHUB_TOKEN / GH_TOKEN / `gh auth token` need no pasting.
+        self.github_token = None
 
     # Home is the bottom of the stack (a mode, so its stylesheet loads), and "back" never leaves it.
     DEFAULT_MODE = "home"

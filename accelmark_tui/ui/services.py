@@ -7,6 +7,7 @@ temp results root) so screens render the same everywhere.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -22,6 +23,8 @@ class Services:
     telemetry: Callable[[], dict[str, Any]] | None = None
     # Extra environment for the runner (tests may pass threads etc.).
     run_defaults: dict[str, Any] = field(default_factory=dict)
+    # The GitHub CLI asked for a token (`gh auth token`) after GITHUB_TOKEN/GH_TOKEN; None skips it.
+    gh_cli: str | None = "gh"
     _machine: Machine | None = None
 
     @classmethod
@@ -99,3 +102,51 @@ class Services:
         from accelmark_tui.results.profile import save_profile
 
         save_profile(profile)
+
+    # -- submitting (the submit screen; the token is passed in, never kept here) ---------
+    def submit_repo(self) -> str:
+        """The target leaderboard: ``submit_repo`` in settings.json, else the default."""
+        from accelmark_tui.settings import load_settings
+
+        return load_settings().submit_repo
+
+    def github_api(self) -> str:
+        """The GitHub API base URL, as the CLI's default (``$ACCELMARK_GITHUB_API``; GitHub Enterprise)."""
+        from accelmark_tui.submit import DEFAULT_API, ENV_API
+
+        return os.environ.get(ENV_API) or DEFAULT_API
+
+    def find_token(self):
+        """A ``Token`` from GITHUB_TOKEN, GH_TOKEN or `gh auth token` (may run gh: call off the UI thread)."""
+        from accelmark_tui.submit.auth import find_token
+
+        return find_token(gh=self.gh_cli)
+
+    def github_client(self, token):
+        from accelmark_tui.submit.github import GitHubClient
+
+        timeout = float(os.environ.get("ACCELMARK_GITHUB_TIMEOUT") or 20)
+        return GitHubClient(token, self.github_api(), timeout=timeout)
+
+    def github_login(self, token) -> str:
+        """The token owner's login (one API call)."""
+        with self.github_client(token) as client:
+            return client.user_login()
+
+    def find_run(self, name_or_path: str):
+        from accelmark_tui.results.store import find_run
+
+        return find_run(name_or_path, self.results_root)
+
+    def submit_preview(self, run_dir, repo: str, login: str | None):
+        """Checklist, files and PR text as ``accelmark submit --dry-run`` makes them (sends nothing)."""
+        from accelmark_tui.submit.flow import submit
+
+        return submit(run_dir, repo=repo, dry_run=True, login=login).plan
+
+    def submit(self, run_dir, repo: str, token, on_step):
+        """Submit for real: re-stamp, fork, branch, commit, PR; ``on_step(name, status, detail)`` per step."""
+        from accelmark_tui.submit.flow import submit
+
+        with self.github_client(token) as client:
+            return submit(run_dir, repo=repo, client=client, on_step=on_step)

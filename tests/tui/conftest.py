@@ -110,14 +110,23 @@ def results_root(tmp_path: Path) -> Path:
     return root
 
 
+@pytest.fixture(autouse=True)
+def _no_github_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The submit screen looks for a token: none from this machine's environment reaches a test."""
+    for var in ("GITHUB_TOKEN", "GH_TOKEN", "ACCELMARK_GITHUB_API"):
+        monkeypatch.delenv(var, raising=False)
+
+
 @pytest.fixture
 def services(results_root: Path) -> Services:
-    return Services(detect=cpu_machine, results_root=results_root, telemetry=FixedTelemetry())
+    # gh_cli=None: never ask this machine's GitHub CLI for a token.
+    return Services(detect=cpu_machine, results_root=results_root, telemetry=FixedTelemetry(), gh_cli=None)
 
 
 @pytest.fixture
 def gpu_services(results_root: Path) -> Services:
-    return Services(detect=nvidia_machine, results_root=results_root, telemetry=FixedTelemetry([GTX_GAUGES]))
+    return Services(detect=nvidia_machine, results_root=results_root, telemetry=FixedTelemetry([GTX_GAUGES]),
+                    gh_cli=None)
 
 
 @pytest.fixture

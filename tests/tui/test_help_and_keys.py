@@ -12,7 +12,8 @@ pytestmark = pytest.mark.anyio
 
 MY_SCREENS = [("home", "HomeScreen"), ("catalog", "CatalogScreen"), ("run_setup", "RunSetupScreen"),
               ("profile_modal", "ProfileModal"), ("file_picker", "FilePickerModal"), ("help", "HelpScreen"),
-              ("error_modal", "ErrorModal"), ("confirm_modal", "ConfirmModal")]
+              ("error_modal", "ErrorModal"), ("confirm_modal", "ConfirmModal"),
+              ("submit", "SubmitScreen")]
 
 
 @pytest.mark.parametrize(("module", "name"), MY_SCREENS + [("app", "AccelmarkApp")])

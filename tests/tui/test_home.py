@@ -115,7 +115,7 @@ async def test_next_step_keys(key, screen, make_app, tui):
             assert app.screen.query_one("#suite").value == "suite_Quick"
             assert str(app.screen.query_one("#runner").value).startswith("cpu_llamacpp_")
         if key == "s":
-            assert any("later release" in n.message for n in app._notifications)
+            assert any("press s: the submit screen" in n.message for n in app._notifications)
 
 
 async def test_quick_button_is_focused_so_enter_sets_up_the_quick_suite(make_app, tui):
