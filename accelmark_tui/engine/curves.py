@@ -135,6 +135,8 @@ class PeakSearch:
         self.hi: float | None = None  # lowest rate that did not
         self.trials = 0
         self.stopped_reason: str | None = None
+        # Below this the search gives up: no useful rate meets the SLA (and trials would crawl).
+        self.min_rate = self.rate / 8
 
     def next_rate(self) -> float | None:
         if self.stopped_reason or self.trials >= self.max_trials:
@@ -148,6 +150,9 @@ class PeakSearch:
         lo = self.lo or 0.0
         if self.hi - lo <= self.tol * self.hi:
             self.stopped_reason = "converged"
+            return None
+        if self.lo is None and self.hi <= self.min_rate:
+            self.stopped_reason = f"no rate down to {self.hi:g} req/s met the SLA"
             return None
         return round((lo + self.hi) / 2, 4)
 

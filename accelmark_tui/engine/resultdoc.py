@@ -72,7 +72,8 @@ class ResultWriter:
             parameter_count_b=float(ex.get("parameter_count_b") or 0.0),
             architecture=ex.get("architecture_family", "dense"),
             quantization_method=ex.get("quantization_method"), model_format=model.format,
-            model_source=model.source,
+            # The schema knows huggingface/local; where a server got its weights is unknown.
+            model_source=None if model.source == "endpoint" else model.source,
             model_name=(ex.get("served_model") or ex.get("hub_file") or _basename(model.path)),
             model_note=ex.get("note") or ("GGUF conversion of the suite's model run by llama.cpp" if upstream else None),
             submitted_by=who or PLACEHOLDER_SUBMITTER, submission_type=kind,
