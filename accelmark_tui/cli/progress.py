@@ -121,4 +121,17 @@ def headline(name: str, b: dict) -> str:
         return f"{b.get('sustained_throughput_tokens_per_sec')} tok/s sustained"
     if name == "burst":
         return f"burst p99 TTFT {b.get('burst_ttft_p99_ms')} ms vs steady {b.get('steady_ttft_p99_ms')} ms"
+    if name == "sweep":
+        return ", ".join(f"c={p['concurrency']}: {_num(p.get('output_tokens_per_sec'))} tok/s, "
+                         f"{_num(p.get('tokens_per_sec_per_user'))} tok/s/user, p99 TTFT {_num(p.get('ttft_ms_p99'))} ms"
+                         for p in b.get("points", []))
+    if name == "peak":
+        best = b.get("max_rate_meeting_sla")
+        sla = (b.get("sla") or {}).get("ttft_ms_p99")
+        found = f"{best:g} req/s" if best is not None else "no rate"
+        return f"{found} met p99 TTFT ≤ {sla:g} ms over {len(b.get('trials', []))} trials ({b.get('stopped')})"
     return ""
+
+
+def _num(v) -> str:
+    return "-" if v is None else f"{v:.0f}" if v >= 100 else f"{v:.1f}"

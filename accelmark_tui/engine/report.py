@@ -64,6 +64,7 @@ def offline_block(records: Sequence[RequestRecord], served_concurrency: int, chi
                       "completed": s["completed"], "failed": s["failed"]} for s in per_run],
             "requests_failed": pooled["failed"],
             "errors": pooled["errors"],
+            "token_count_mismatches": pooled["token_count_mismatches"],
             "ttft_ms": pooled["ttft_ms"],
             "tpot_ms": pooled["tpot_ms"],
             "itl_ms": pooled["itl_ms"],
@@ -95,6 +96,8 @@ def online_block(records: Sequence[RequestRecord], sla_ttft_ms: float | None, sl
             "late_send_share": late,
             "schedule_held": None if late is None else late <= m.LATE_SHARE_WARN,
             "requests": pooled["requests"], "requests_failed": pooled["failed"], "errors": pooled["errors"],
+            # Responses whose server usage disagreed with the client's own token count.
+            "token_count_mismatches": pooled["token_count_mismatches"],
             "ttft_ms": ttft, "tpot_ms": tpot, "itl_ms": pooled["itl_ms"], "e2e_ms": pooled["e2e_ms"],
             "reliability": reliability([s["ttft_ms"]["p50"] for s in per_run if s["ttft_ms"]]),
         })
@@ -127,6 +130,7 @@ def interactive_block(records: Sequence[RequestRecord]) -> dict:
         "decode_tokens_per_sec_dist": describe(decode),
         "reliability": reliability(per_run_decode),
         "requests": pooled["requests"], "requests_failed": pooled["failed"], "errors": pooled["errors"],
+        "token_count_mismatches": pooled["token_count_mismatches"],
         "ttft_ms": ttft, "ttfc_ms": pooled["ttfc_ms"], "tpot_ms": tpot, "itl_ms": pooled["itl_ms"],
         "e2e_ms": pooled["e2e_ms"], "interactivity_tokens_per_sec": pooled["interactivity_tokens_per_sec"],
     }

@@ -119,7 +119,10 @@ def _check_result(doc: dict[str, Any], rel: str, rd: RunDir, problems: list[Prob
     if isinstance(acc, dict) and not acc.get("valid") and not acc.get("notes"):
         problems.append(Problem(rel, "accuracy.valid is false but accuracy.notes is empty; say why."))
     revision = str((doc.get("model") or {}).get("model_revision") or "")
-    if not revision or "TO_BE_LOCKED" in revision:
+    if revision == "unknown":  # an endpoint run that did not declare what the server loaded
+        problems.append(Problem(rel, "model.model_revision is unknown; rerun with --model-revision naming the "
+                                     "served weights' revision (hub commit or file SHA-256)."))
+    elif not revision or "TO_BE_LOCKED" in revision:
         problems.append(Problem(rel, "model.model_revision must be a pinned revision or the file's SHA-256."))
     if meta.get("submitted_by") == PLACEHOLDER_SUBMITTER:
         problems.append(Problem(rel, f"meta.submitted_by is the placeholder '{PLACEHOLDER_SUBMITTER}'; "

@@ -104,6 +104,12 @@ def test_num_runs_floor(run):
     assert "result.json: task.num_runs is 1 but suite_F needs at least 3." in messages(validate_run_dir(run))
 
 
+def test_unknown_revision_of_an_endpoint_run(run):
+    edit(run / "result.json", lambda d: d["model"].update(model_revision="unknown"))
+    errors = messages(validate_run_dir(run))
+    assert any(e.startswith("result.json: model.model_revision is unknown; rerun with --model-revision") for e in errors)
+
+
 def test_incomplete_run_and_not_a_folder(tmp_path, run):
     (run / "result.json").unlink()
     errors = messages(validate_run_dir(run))
