@@ -19,7 +19,7 @@ from typing import Any
 from accelmark_tui import paths, resources
 from accelmark_tui.engine import plan as planmod
 from accelmark_tui.engine import curves, report
-from accelmark_tui.engine.metrics import Sla
+from accelmark_tui.engine.metrics import LATE_SEND_MS, LATE_SHARE_WARN, Sla
 from accelmark_tui.engine.host import PeakRss, RunnerProcess, describe_exit
 from accelmark_tui.engine.live import LiveRun
 from accelmark_tui.engine.records import read_records
@@ -314,12 +314,26 @@ class RunSession:
             block = report.accuracy_score(records, items)
         else:
             raise AccelmarkError(f"No report for scenario '{name}'.")
+        for level, share in _late_levels(name, block):
+            self.live.note(f"warning: {name} at {level:g} req/s did not hold its schedule: {share:.0%} of sends "
+                           f"went out more than {LATE_SEND_MS:g} ms late, so the figures partly measure the client")
         if rss.peak_bytes and isinstance(block, dict):
             block["runner_peak_rss_gb"] = round(rss.peak_bytes / 1e9, 3)
         self.state.mark_done(name)
         self.writer.write_scenario(name, block, self.state)
         self.run_dir.save_state(self.state)
         self.live.scenario_finished(name, block)
+
+
+def _late_levels(name: str, block: dict) -> list[tuple[float, float]]:
+    """Open-loop levels where over 10 % of sends were late (the result and the UI both say so)."""
+    rows = block.get("results_by_qps") if name == "online" else block.get("trials") if name == "peak" else None
+    out = []
+    for r in rows or []:
+        share = r.get("late_send_share")
+        if share is not None and share > LATE_SHARE_WARN:
+            out.append((float(r.get("target_qps") or r.get("rate") or 0), share))
+    return out
 
 
 def _on_interrupt(handler):

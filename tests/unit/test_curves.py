@@ -94,3 +94,14 @@ def test_peak_block_replays_the_search_from_records() -> None:
     assert [t["rate"] for t in block["trials"]] == [1.0, 2.0, 4.0, 3.0]
     assert [t["met"] for t in block["trials"]] == [True, True, False, True]
     assert block["max_rate_meeting_sla"] == 3.0 and block["bracket"] == [3.0, 4.0]
+
+
+def test_levels_that_did_not_hold_their_schedule_are_named() -> None:
+    from accelmark_tui.engine.session import _late_levels
+
+    online = {"results_by_qps": [{"target_qps": 1.0, "late_send_share": 0.0},
+                                 {"target_qps": 500.0, "late_send_share": 0.25}]}
+    assert _late_levels("online", online) == [(500.0, 0.25)]
+    peak = {"trials": [{"rate": 10.0, "late_send_share": 0.5}, {"rate": 5.0, "late_send_share": 0.05}]}
+    assert _late_levels("peak", peak) == [(10.0, 0.5)]
+    assert _late_levels("offline", {"results_by_concurrency": []}) == []
