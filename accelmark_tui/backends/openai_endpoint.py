@@ -20,6 +20,24 @@ from accelmark_tui.engine.records import GenRequest, RequestRecord
 DEFAULTS = {"connect_timeout_s": 10.0, "first_byte_timeout_s": 120.0, "idle_timeout_s": 60.0, "api": "chat"}
 
 
+class _Abortable:
+    """Awaiting it waits for the response; cancelling the waiter drops the connection."""
+
+    __slots__ = ("done", "conn")
+
+    def __init__(self, done: asyncio.Future, conn: http1.Connection) -> None:
+        self.done = done
+        self.conn = conn
+
+    def __await__(self):
+        try:
+            # Cancelling the waiter cancels ``done`` too; the handler checks done() before resolving.
+            return (yield from self.done.__await__())
+        except asyncio.CancelledError:
+            self.conn.abort()
+            raise
+
+
 class EndpointBackend(Backend):
     def __init__(self, options: dict[str, Any] | None = None) -> None:
         super().__init__({**DEFAULTS, **(options or {})})
@@ -57,6 +75,12 @@ class EndpointBackend(Backend):
         self.pool = http1.Pool(self._origin, float(o["connect_timeout_s"]))
         self._watchdog = asyncio.get_running_loop().create_task(self._watch())
 
+    def start(self, req: GenRequest, rec: RequestRecord):
+        if self.pool is None:
+            self._start()
+        conn = self.pool.take_idle()
+        return None if conn is None else self._send(conn, req, rec)
+
     async def generate(self, req: GenRequest, rec: RequestRecord) -> None:
         if self.pool is None:
             self._start()
@@ -69,19 +93,17 @@ class EndpointBackend(Backend):
         except OSError as exc:
             rec.fail("connect_error", f"cannot connect: {exc.strerror or exc}", time.perf_counter_ns())
             return
+        await self._send(conn, req, rec)
+
+    def _send(self, conn: http1.Connection, req: GenRequest, rec: RequestRecord) -> asyncio.Future:
         data, kind = self.builder.build(req)
         done = asyncio.get_running_loop().create_future()
         h = StreamHandler(rec, done, kind, keep_text=req.raw)
         h.conn = conn
         self.inflight.add(h)
-        try:
-            conn.send(data, h)
-            await done
-        except asyncio.CancelledError:
-            conn.abort()
-            raise
-        finally:
-            self.inflight.discard(h)
+        done.add_done_callback(lambda _f: self.inflight.discard(h))
+        conn.send(data, h)
+        return _Abortable(done, conn)
 
     async def _watch(self) -> None:
         """Time out streams that never answer or go quiet (checked 10×/s, not per chunk)."""

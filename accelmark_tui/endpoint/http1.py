@@ -265,11 +265,18 @@ class Pool:
         self.limit = limit
         self._ssl = ssl_mod.create_default_context() if origin.scheme == "https" else None
 
-    async def acquire(self) -> Connection:
+    def take_idle(self) -> Connection | None:
+        """An open idle connection, most recently used first (its socket is warm), or None."""
         while self.idle:
-            c = self.idle.pop()  # most recently used first: its socket is warm
+            c = self.idle.pop()
             if not c.closed:
                 return c
+        return None
+
+    async def acquire(self) -> Connection:
+        c = self.take_idle()
+        if c is not None:
+            return c
         loop = asyncio.get_running_loop()
         o = self.origin
         _, conn = await asyncio.wait_for(

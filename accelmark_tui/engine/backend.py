@@ -62,6 +62,16 @@ class Backend(ABC):
         raised; raising means the backend itself is broken.
         """
 
+    def start(self, req: GenRequest, rec: RequestRecord):
+        """Begin ``req`` synchronously if the backend can (returns an awaitable), else None.
+
+        The load generator calls this at the moment of sending; None means it
+        falls back to ``generate()``. Backends whose send is a plain write (an
+        idle HTTP connection) use it to leave no loop iteration between the
+        scheduled time and the bytes going out.
+        """
+        return None
+
     def count_tokens(self, text: str) -> int | None:
         """Tokens in ``text`` by the model's tokenizer, when the backend has one."""
         return None

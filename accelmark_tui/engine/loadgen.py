@@ -44,13 +44,29 @@ class LoadGen:
         # Backends stamp with the same raw monotonic clock; only differences matter.
         return time.perf_counter_ns()
 
-    async def _one(self, req: GenRequest, rec: RequestRecord) -> RequestRecord:
+    def _launch(self, req: GenRequest, rec: RequestRecord) -> "asyncio.Future[RequestRecord]":
+        """Stamp the send and hand the request over in this very callback when the backend can.
+
+        An open-loop send then leaves on the loop iteration its timer woke,
+        not one later, which is what the send lag measures.
+        """
         self.in_flight += 1
         self.active.add(rec)
         rec.prompt_id = req.request_id
         rec.sent_ns = self.now()
         try:
-            await self.backend.generate(req, rec)
+            started = self.backend.start(req, rec)
+        except Exception as exc:  # noqa: BLE001 - a backend bug is this request's failure
+            rec.fail("backend_error", f"{type(exc).__name__}: {exc}", self.now())
+            started = _done()
+        return asyncio.ensure_future(self._complete(req, rec, started))
+
+    async def _complete(self, req: GenRequest, rec: RequestRecord, started) -> RequestRecord:
+        try:
+            if started is None:
+                await self.backend.generate(req, rec)
+            else:
+                await started
         except asyncio.CancelledError:
             rec.fail("cancelled", "request cancelled by a stop", self.now())
             raise
@@ -61,6 +77,9 @@ class LoadGen:
             self.active.discard(rec)
             self.sink(rec)
         return rec
+
+    async def _one(self, req: GenRequest, rec: RequestRecord) -> RequestRecord:
+        return await self._launch(req, rec)
 
     def _record(self, scenario: str, run: int, level, phase: str) -> RequestRecord:
         rec = RequestRecord(request_id=self.next_id, scenario=scenario, run=run, level=level, phase=phase)
@@ -104,7 +123,7 @@ class LoadGen:
             await waker.until(due)
             rec = self._record(scenario, run, level, phase)
             rec.scheduled_ns = due
-            tasks.append(asyncio.create_task(self._one(req, rec)))
+            tasks.append(self._launch(req, rec))
         done = list(await asyncio.gather(*tasks)) if tasks else []
         if self.stop.is_set():
             raise Stopped
@@ -136,6 +155,12 @@ def poisson_offsets(n: int, rate: float, seed: int) -> list[float]:
         out.append(t)
         t += rng.expovariate(rate)
     return out
+
+
+def _done() -> "asyncio.Future[None]":
+    fut = asyncio.get_running_loop().create_future()
+    fut.set_result(None)
+    return fut
 
 
 def constant_offsets(n: int, rate: float) -> list[float]:
