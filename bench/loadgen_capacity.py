@@ -6,8 +6,9 @@ path the endpoint runner really uses — LoadGen + EndpointBackend + the events
 file and progress feed of the runner process — is measured alone:
 
   1. highest request rate (closed loop, fixed concurrency), client CPU µs per
-     request, SSE chunks per second; the same for an httpx streaming client
-     in the same run as the reference;
+     request, SSE chunks per second; the same for httpx (GuideLLM's client)
+     and aiohttp (AIPerf's) streaming the same requests, in the same run, as
+     references;
   2. open loop (Poisson) at 100 and 500 req/s: send lag p50/p99 and late share;
   3. open loop at the 2,000 req/s goal: achieved rate and send lag.
 The server's CPU use is printed beside each figure so a server-bound figure is
@@ -38,7 +39,8 @@ from openai_server import FakeOpenAI  # noqa: E402
 from accelmark_tui.backends.openai_endpoint import EndpointBackend  # noqa: E402
 from accelmark_tui.engine import metrics  # noqa: E402
 from accelmark_tui.engine.backend import ModelSpec  # noqa: E402
-from accelmark_tui.engine.child import EventsFile, install_fast_loop  # noqa: E402
+from accelmark_tui.engine.child import TICK_HZ, EventsFile, install_fast_loop  # noqa: E402
+from accelmark_tui.engine.gcpolicy import StepGc  # noqa: E402
 from accelmark_tui.engine.feed import FeedWriter  # noqa: E402
 from accelmark_tui.engine.loadgen import LoadGen, poisson_offsets  # noqa: E402
 from accelmark_tui.engine.records import GenRequest  # noqa: E402
@@ -82,11 +84,21 @@ async def accelmark_phase(base_url: str, n: int, concurrency: int | None, rate: 
     reqs = [GenRequest(request_id=i, prompt=PROMPT, max_tokens=TOKENS) for i in range(n)]
     # Warm the pool outside the measurement (connections are opened once per run).
     await gen.closed_loop(reqs[: min(n, 2 * (concurrency or 64))], concurrency or 64, "bench", 0, 0, "warmup")
-    with Meter(server_pid) as m:
+    step_gc = StepGc()
+
+    async def ticker() -> None:  # what the runner process's ticker does, at its rate
+        while True:
+            feed.tick(gen.in_flight, gen.live_tokens())
+            step_gc.tick()
+            await asyncio.sleep(1.0 / TICK_HZ)
+
+    tick = asyncio.ensure_future(ticker())
+    with step_gc, Meter(server_pid) as m:
         if rate is None:
             recs = await gen.closed_loop(reqs, concurrency, "bench", 0, concurrency)
         else:
             recs = await gen.open_loop(reqs, poisson_offsets(n, rate, seed=1), "bench", 0, rate)
+    tick.cancel()
     events.close()
     be.close()
     ok = [r for r in recs if r.ok]
@@ -148,11 +160,48 @@ async def httpx_phase(base_url: str, n: int, concurrency: int, server_pid: int) 
             "server_cpu_share": round(m.server_cpu / m.wall, 3)}
 
 
+async def aiohttp_phase(base_url: str, n: int, concurrency: int, server_pid: int) -> dict | None:
+    """Second reference: aiohttp, the client AIPerf streams with (skipped when not installed)."""
+    try:
+        import aiohttp
+    except ImportError:
+        return None
+    body = {"model": "fake-model", "messages": [{"role": "user", "content": PROMPT}], "max_tokens": TOKENS,
+            "stream": True, "stream_options": {"include_usage": True}}
+    url = f"{base_url}/chat/completions"
+    chunks = 0
+    conn = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=conn) as session:
+        async def one() -> None:
+            nonlocal chunks
+            async with session.post(url, json=body) as r:
+                async for line in r.content:
+                    if line.startswith(b"data: ") and not line.startswith(b"data: [DONE]"):
+                        d = json.loads(line[6:])
+                        if d.get("choices") and d["choices"][0].get("delta", {}).get("content"):
+                            chunks += 1
+
+        async def worker(it) -> None:
+            for _ in it:
+                await one()
+
+        warm = iter(range(concurrency * 2))
+        await asyncio.gather(*(worker(warm) for _ in range(concurrency)))
+        chunks = 0
+        it = iter(range(n))
+        with Meter(server_pid) as m:
+            await asyncio.gather(*(worker(it) for _ in range(concurrency)))
+    return {"requests": n, "wall_s": round(m.wall, 3), "req_per_s": round(n / m.wall, 1),
+            "chunks_per_s": round(chunks / m.wall, 0), "client_cpu_us_per_req": round(m.client_cpu / n * 1e6, 1),
+            "server_cpu_share": round(m.server_cpu / m.wall, 3)}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--requests", type=int, default=20000, help="requests in the closed-loop phase")
     ap.add_argument("--concurrency", type=int, default=64)
-    ap.add_argument("--httpx-requests", type=int, default=3000)
+    ap.add_argument("--httpx-requests", type=int, default=2000)
+    ap.add_argument("--aiohttp-requests", type=int, default=5000)
     ap.add_argument("--open-seconds", type=float, default=10.0, help="length of each open-loop phase")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
@@ -168,6 +217,7 @@ def main() -> int:
         base, pid = srv.base_url, srv.proc.pid
         report["closed"] = asyncio.run(accelmark_phase(base, args.requests, args.concurrency, None, Path(tmp), pid))
         report["httpx"] = asyncio.run(httpx_phase(base, args.httpx_requests, args.concurrency, pid))
+        report["aiohttp"] = asyncio.run(aiohttp_phase(base, args.aiohttp_requests, args.concurrency, pid))
         for rate in (100.0, 500.0, 2000.0):
             n = int(rate * args.open_seconds)
             report[f"open_{int(rate)}"] = asyncio.run(accelmark_phase(base, n, None, rate, Path(tmp), pid))
@@ -182,6 +232,13 @@ def main() -> int:
     print(f"  reference httpx streaming, same server: {h['req_per_s']:.0f} req/s, "
           f"{h['client_cpu_us_per_req']:.0f} µs/req  → accelmark/httpx rate {c['req_per_s'] / h['req_per_s']:.2f}×, "
           f"CPU per request {h['client_cpu_us_per_req'] / c['client_cpu_us_per_req']:.2f}× less")
+    a = report["aiohttp"]
+    if a:
+        print(f"  reference aiohttp streaming (AIPerf's client), same server: {a['req_per_s']:.0f} req/s, "
+              f"{a['client_cpu_us_per_req']:.0f} µs/req  → accelmark/aiohttp rate {c['req_per_s'] / a['req_per_s']:.2f}×, "
+              f"CPU per request {a['client_cpu_us_per_req'] / c['client_cpu_us_per_req']:.2f}× less")
+    else:
+        print("  reference aiohttp skipped (pip install aiohttp to measure it)")
     for rate in (100, 500, 2000):
         o = report[f"open_{rate}"]
         print(f"  open loop {rate} req/s (Poisson, {o['requests']} req): achieved {o['req_per_s']:.0f} req/s, "

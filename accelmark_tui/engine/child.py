@@ -29,6 +29,7 @@ from typing import Any
 from accelmark_tui.engine import workload
 from accelmark_tui.engine.backend import Backend, ModelSpec
 from accelmark_tui.engine.feed import FeedWriter
+from accelmark_tui.engine.gcpolicy import StepGc
 from accelmark_tui.engine.curves import PeakSearch, point, sla_of, trial_verdict
 from accelmark_tui.engine.loadgen import LoadGen, Stopped, burst_offsets, constant_offsets, poisson_offsets
 from accelmark_tui.engine.metrics import Sla
@@ -125,9 +126,12 @@ async def _run_job(job: dict, backend: Backend, feed: FeedWriter, stop: asyncio.
     items = workload.load_accuracy_items(job["accuracy_subset"]) if any(
         p["name"] == "accuracy" for p in job["scenarios"]) else []
 
+    step_gc = StepGc()
+
     async def ticker() -> None:
         while True:
             feed.tick(gen.in_flight, gen.live_tokens())
+            step_gc.tick()
             await asyncio.sleep(1.0 / TICK_HZ)
 
     current: dict[str, Any] = {}
@@ -159,7 +163,8 @@ async def _run_job(job: dict, backend: Backend, feed: FeedWriter, stop: asyncio.
                                           steps=len(plan["steps"]), level=step["level"])
                         feed.send("step_start", scenario=name, run=run, step=si, level=step["level"],
                                   mode=step["mode"], requests=len(reqs))
-                        got = await _run_step(gen, plan, step, run, reqs, warm if run == 0 else [], seed, feed)
+                        with step_gc:
+                            got = await _run_step(gen, plan, step, run, reqs, warm if run == 0 else [], seed, feed)
                         feed.tick(gen.in_flight, gen.live_tokens(), force=True)
                         if got and step["mode"] != "peak":
                             # Each level's figures at once: the sweep screen grows point by point.
