@@ -89,6 +89,7 @@ async def accelmark_phase(base_url: str, n: int, concurrency: int | None, rate: 
     async def ticker() -> None:  # what the runner process's ticker does, at its rate
         while True:
             feed.tick(gen.in_flight, gen.live_tokens())
+            events.flush()
             step_gc.tick()
             await asyncio.sleep(1.0 / TICK_HZ)
 

@@ -73,7 +73,9 @@ class EndpointBackend(Backend):
     def _start(self) -> None:
         o = self.options
         self.pool = http1.Pool(self._origin, float(o["connect_timeout_s"]))
-        self._watchdog = asyncio.get_running_loop().create_task(self._watch())
+        # Cached: asyncio.get_running_loop() makes a getpid() syscall on every call.
+        self._loop = asyncio.get_running_loop()
+        self._watchdog = self._loop.create_task(self._watch())
 
     def start(self, req: GenRequest, rec: RequestRecord):
         if self.pool is None:
@@ -97,7 +99,7 @@ class EndpointBackend(Backend):
 
     def _send(self, conn: http1.Connection, req: GenRequest, rec: RequestRecord) -> asyncio.Future:
         data, kind = self.builder.build(req)
-        done = asyncio.get_running_loop().create_future()
+        done = self._loop.create_future()
         h = StreamHandler(rec, done, kind, keep_text=req.raw)
         h.conn = conn
         self.inflight.add(h)

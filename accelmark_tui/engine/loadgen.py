@@ -34,6 +34,7 @@ class LoadGen:
         self.next_id = 0
         self.active: set[RequestRecord] = set()
         self._waker: Waker | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def live_tokens(self) -> int:
         """Tokens received so far by in-flight requests (for the live tok/s chart)."""
@@ -59,7 +60,9 @@ class LoadGen:
         except Exception as exc:  # noqa: BLE001 - a backend bug is this request's failure
             rec.fail("backend_error", f"{type(exc).__name__}: {exc}", self.now())
             started = _done()
-        return asyncio.ensure_future(self._complete(req, rec, started))
+        if self._loop is None or self._loop.is_closed():
+            self._loop = asyncio.get_running_loop()  # cached: each lookup is a getpid() syscall
+        return self._loop.create_task(self._complete(req, rec, started))
 
     async def _complete(self, req: GenRequest, rec: RequestRecord, started) -> RequestRecord:
         try:
