@@ -4,6 +4,12 @@ The session feeds messages in from the reader thread; a UI (or the CLI
 printer) pulls ``snapshot()`` at its own fixed rate. Series are downsampled
 in place when full (pairs merged), so memory stays bounded over an hour-long
 sustained run while the whole run stays visible.
+
+Each measured step's figures (``step_summary``: a sweep level, a peak-search
+trial, an offline concurrency) become one point of that scenario's curve, and
+a peak search's ``peak_result`` is kept beside them: the sweep view grows point
+by point. Points are plain dicts never changed after they are stored, so a
+snapshot copies only the lists.
 """
 
 from __future__ import annotations
@@ -18,6 +24,13 @@ from accelmark_tui.engine.feed import SAMPLE_FIELDS
 from accelmark_tui.engine.stats import percentile
 
 MAX_POINTS = 512
+# Curve points kept per scenario (a sweep has a few levels × runs; a peak search ≤ 12 trials).
+MAX_CURVE_POINTS = 256
+MAX_CURVE_SCENARIOS = 16  # a plan has at most a handful; a confused feed cannot grow the dict
+# The figures of a step summary a curve needs (curves.point plus a peak trial's verdict).
+CURVE_FIELDS = ("requests", "failed", "request_rate", "output_tokens_per_sec", "tokens_per_sec_per_user",
+                "ttft_ms_p50", "ttft_ms_p99", "tpot_ms_p50", "tpot_ms_p99",
+                "met", "client_bound", "p99_ttft_ms", "p99_tpot_ms", "achieved_rate")
 
 
 class Series:
@@ -83,6 +96,9 @@ class LiveRun:
         self.log_total = 0  # lines ever logged, so readers can tell what is new
         self._tok_hist: deque[tuple[float, int]] = deque()
         self._window: deque[list] = deque(maxlen=256)  # recent samples for rolling percentiles
+        self.curves: dict[str, deque[dict[str, Any]]] = {}  # scenario → one point per measured step
+        self.peaks: dict[str, dict[str, Any]] = {}  # scenario → its peak search's result
+        self.curves_total = 0  # points ever added, so readers can tell when to redraw
 
     # -- feeding (reader thread) --------------------------------------------
     def handle(self, msg: dict[str, Any]) -> None:
@@ -107,6 +123,14 @@ class LiveRun:
                           f"{msg.get('requests')} requests)")
             elif kind == "tick":
                 self._tick(now, msg)
+            elif kind == "step_summary":
+                self._curve_point(msg)
+            elif kind == "peak_result":
+                bracket = msg.get("bracket") or [None, None]
+                self.peaks[str(msg.get("scenario"))] = {
+                    "best": _number(msg.get("best")), "bracket": [_number(b) for b in list(bracket)[:2]],
+                    "stopped": None if msg.get("stopped") is None else str(msg.get("stopped"))}
+                self.curves_total += 1
             elif kind == "scenario_end":
                 self._log(f"{msg['scenario']}: finished in {msg.get('seconds', 0):.1f} s")
             elif kind == "fatal":
@@ -143,6 +167,26 @@ class LiveRun:
                 if vals:
                     series.add(now, percentile(vals, q))
 
+    def _curve_point(self, msg: dict[str, Any]) -> None:
+        summary = msg.get("summary")
+        if not isinstance(summary, dict):
+            return
+        level = _number(msg.get("level"))
+        if level is None:
+            return
+        point = {"level": level, "run": msg.get("run", 0), "step": msg.get("step", 0)}
+        for key in CURVE_FIELDS:
+            if key in summary:
+                point[key] = _number(summary[key]) if not isinstance(summary[key], bool) else summary[key]
+        name = str(msg.get("scenario"))
+        series = self.curves.get(name)
+        if series is None:
+            if len(self.curves) >= MAX_CURVE_SCENARIOS:
+                return
+            series = self.curves[name] = deque(maxlen=MAX_CURVE_POINTS)
+        series.append(point)
+        self.curves_total += 1
+
     def _log(self, line: str) -> None:
         self.log_total += 1
         self.log.append(f"{time.strftime('%H:%M:%S')} {line}")
@@ -170,4 +214,15 @@ class LiveRun:
                 "tpot_p50": self.tpot_p50.copy(), "in_flight_series": self.in_flight.copy(),
                 "send_lag_p99": self.send_lag_p99.copy(), "log": list(self.log), "log_total": self.log_total,
                 "scenarios_done": list(self.scenarios_done), "scenario_blocks": dict(self.scenario_blocks),
+                # Points are never changed once stored: copying the lists is enough.
+                "curves": {name: list(points) for name, points in self.curves.items()},
+                "peaks": {name: dict(result) for name, result in self.peaks.items()},
+                "curves_total": self.curves_total,
             }
+
+
+def _number(value: Any) -> float | int | None:
+    """A finite number from a feed field, or None (the feed is JSON from another process)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return value if value == value and value not in (float("inf"), float("-inf")) else None
