@@ -97,6 +97,10 @@ def machine_json(machine: Machine) -> dict[str, Any]:
     }
 
 
+def _ready_text(runner) -> str:
+    return "runnable against a server (--base-url URL)" if runner.is_endpoint else "runnable"
+
+
 def _table(headers: list[str], rows: list[list[str]]) -> str:
     # The last column (reasons) is left unpadded so long reasons do not widen the rest.
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
@@ -148,7 +152,7 @@ def cmd_runners(args: argparse.Namespace) -> int:
         print(machine_summary(machine))
         print(f"Suite {suite.id}: {suite.model_short_name}, {suite.precision_required}.\n")
         rows = [
-            [r.id, f"{sym[f.support]} {f.support}", "runnable" if f.ready else str(f.reason)]
+            [r.id, f"{sym[f.support]} {f.support}", _ready_text(r) if f.ready else str(f.reason)]
             for r, f in zip(runners, fits)
         ]
         print(_table(["RUNNER", "SUPPORT", "ON THIS MACHINE"], rows))
