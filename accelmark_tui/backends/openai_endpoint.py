@@ -23,18 +23,18 @@ DEFAULTS = {"connect_timeout_s": 10.0, "first_byte_timeout_s": 120.0, "idle_time
 class _Abortable:
     """Awaiting it waits for the response; cancelling the waiter drops the connection."""
 
-    __slots__ = ("done", "conn")
+    __slots__ = ("done", "h")
 
-    def __init__(self, done: asyncio.Future, conn: http1.Connection) -> None:
+    def __init__(self, done: asyncio.Future, h: StreamHandler) -> None:
         self.done = done
-        self.conn = conn
+        self.h = h
 
     def __await__(self):
         try:
             # Cancelling the waiter cancels ``done`` too; the handler checks done() before resolving.
             return (yield from self.done.__await__())
         except asyncio.CancelledError:
-            self.conn.abort()
+            self.h.conn.abort()  # the current connection: a retry may have replaced the first
             raise
 
 
@@ -102,10 +102,31 @@ class EndpointBackend(Backend):
         done = self._loop.create_future()
         h = StreamHandler(rec, done, kind, keep_text=req.raw)
         h.conn = conn
+        h.raw = data
+        if conn.uses:
+            h.retry = self._retry_fresh
         self.inflight.add(h)
         done.add_done_callback(lambda _f: self.inflight.discard(h))
         conn.send(data, h)
-        return _Abortable(done, conn)
+        return _Abortable(done, h)
+
+    def _retry_fresh(self, h: StreamHandler) -> None:
+        self.pool.stale_close_seen()
+
+        async def again() -> None:
+            try:
+                conn = await self.pool.connect()
+            except (asyncio.TimeoutError, TimeoutError, OSError) as exc:
+                h.on_error("connect_error", f"cannot reconnect after the server closed a kept-alive "
+                           f"connection: {getattr(exc, 'strerror', None) or exc or 'timeout'}", time.perf_counter_ns())
+                return
+            if h.done.done():  # cancelled meanwhile
+                conn.transport.close()
+                return
+            h.conn = conn
+            conn.send(h.raw, h)
+
+        self._loop.create_task(again())
 
     async def _watch(self) -> None:
         """Time out streams that never answer or go quiet (checked 10×/s, not per chunk)."""

@@ -46,7 +46,7 @@ class Connection(asyncio.Protocol):
     """One keep-alive connection; one request at a time (no pipelining)."""
 
     __slots__ = ("pool", "transport", "handler", "buf", "state", "remaining", "keep_alive", "closed",
-                 "status", "last_ns")
+                 "status", "last_ns", "uses")
 
     def __init__(self, pool: "Pool") -> None:
         self.pool = pool
@@ -59,6 +59,7 @@ class Connection(asyncio.Protocol):
         self.closed = False
         self.status = 0
         self.last_ns = 0  # last byte received (the idle-stream watchdog reads it)
+        self.uses = 0  # requests sent on it; a reused one may meet a close the server already sent
 
     # -- asyncio.Protocol ----------------------------------------------------
     def connection_made(self, transport) -> None:  # type: ignore[override]
@@ -102,6 +103,7 @@ class Connection(asyncio.Protocol):
         self.state = "head"
         self.buf.clear()
         self.last_ns = _now()
+        self.uses += 1
         self.transport.write(request)
 
     def abort(self) -> None:
@@ -259,6 +261,10 @@ class Pool:
 
     def __init__(self, origin: Origin, connect_timeout_s: float = 10.0, limit: int = 100_000) -> None:
         self.origin = origin
+        # Some servers (llama-server) close every connection after a streamed response
+        # without saying so; once seen twice, connections are no longer kept.
+        self.reuse = True
+        self.stale_closes = 0
         self.connect_timeout_s = connect_timeout_s
         self.idle: deque[Connection] = deque()
         self.all: set[Connection] = set()
@@ -277,6 +283,9 @@ class Pool:
         c = self.take_idle()
         if c is not None:
             return c
+        return await self.connect()
+
+    async def connect(self) -> Connection:
         loop = asyncio.get_running_loop()
         o = self.origin
         _, conn = await asyncio.wait_for(
@@ -287,7 +296,19 @@ class Pool:
         return conn
 
     def _release(self, conn: Connection) -> None:
-        self.idle.append(conn)
+        if self.reuse:
+            self.idle.append(conn)
+        else:
+            conn.transport.close()
+
+    def stale_close_seen(self) -> None:
+        """A reused connection turned out closed before answering (the caller retries on a new one)."""
+        self.stale_closes += 1
+        if self.stale_closes >= 2 and self.reuse:
+            self.reuse = False
+            for c in list(self.idle):
+                c.transport.close()
+            self.idle.clear()
 
     def _forget(self, conn: Connection) -> None:
         self.all.discard(conn)

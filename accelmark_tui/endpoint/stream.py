@@ -67,7 +67,8 @@ class StreamHandler:
     """http1.Handler for one streamed completion; resolves ``done`` when the record is final."""
 
     __slots__ = ("rec", "done", "kind", "status", "headers", "err", "pending", "seen_done", "lens",
-                 "content_chunks", "reasoning_chunks", "usage", "keep_text", "texts", "conn", "failed")
+                 "content_chunks", "reasoning_chunks", "usage", "keep_text", "texts", "conn", "failed",
+                 "raw", "retry")
 
     def __init__(self, rec: RequestRecord, done: asyncio.Future, kind: str, keep_text: bool) -> None:
         self.rec = rec
@@ -86,6 +87,8 @@ class StreamHandler:
         self.texts: list[str] = []
         self.conn = None
         self.failed = False
+        self.raw = b""  # the request bytes, for one retry on a fresh connection
+        self.retry = None  # set when the request went out on a reused keep-alive connection
 
     # -- http1.Handler ---------------------------------------------------------
     def on_head(self, status: int, headers: dict[str, str], t_ns: int) -> None:
@@ -126,6 +129,12 @@ class StreamHandler:
             self.done.set_result(None)
 
     def on_error(self, kind: str, message: str, t_ns: int) -> None:
+        if kind == "connection_closed" and self.retry is not None and self.status == 0:
+            # The server had closed this idle connection before our request reached it: nothing
+            # was answered, so the request goes again on a fresh connection (as HTTP clients do).
+            retry, self.retry = self.retry, None
+            retry(self)
+            return
         if not self.failed:
             self._fail(kind, message, t_ns)
         if not self.done.done():

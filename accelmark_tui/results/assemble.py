@@ -295,14 +295,15 @@ def merged_result(
     meta["benchmark_elapsed_minutes"] = round(sum(float(m.get("benchmark_elapsed_minutes") or 0) for m in metas), 1)
     loads = [m.get("model_load_seconds") for m in metas if m.get("model_load_seconds") is not None]
     meta["model_load_seconds"] = loads[0] if loads else None
-    meta["benchmark_elapsed_minutes_note"] = f"Total across {_listing(order)} scenarios."
+    meta["benchmark_elapsed_minutes_note"] = f"Total across {_listing(list(blocks))} scenarios."
     meta["scenario_dirs"] = {s: f"results/{ctx.tier}/{ident.run_name}/{s}" for s in order}
 
     planned_list = list(planned) if planned is not None else list((ctx.suite.get("scenarios") or {}).get("default") or [])
     failed = dict(failed or {})
-    not_run = [s for s in planned_list if s not in ran and s not in failed]
+    finished = ran + [s for s in blocks if s in EXTENDED_SCENARIOS]
+    not_run = [s for s in planned_list if s not in finished and s not in failed]
     if failed or not_run:
-        parts = [f"Partial run: {_listing(ran)} succeeded"]
+        parts = [f"Partial run: {_listing(finished)} succeeded"]
         if failed:
             parts.append(f"{_listing(list(failed))} failed")
         if not_run:

@@ -80,6 +80,8 @@ def test_sweep_and_peak_land_under_new_metrics_keys(cli, tmp_path, fake):
     assert peak["max_rate_meeting_sla"] == 80.0 and "highest rate allowed" in peak["stopped"]
     # accelmark's own scenarios never enter upstream's scenarios_run; their folders hold <name>.json.
     assert doc["task"]["scenarios_run"] == []
+    assert not doc["meta"]["notes"]  # finished, not "partial"
+    assert doc["meta"]["benchmark_elapsed_minutes_note"] == "Total across ['sweep', 'peak'] scenarios."
     assert (run_dir / "sweep" / "sweep.json").is_file() and (run_dir / "peak" / "peak.json").is_file()
     assert not (run_dir / "sweep" / "result.json").exists()
 

@@ -424,19 +424,9 @@ def test_peak_search_doubles_then_bisects(peak_run):
     assert counts == {float(x): max(6, int(x * per_trial)) for x in rates}, counts
 
 
-# ── known bugs (xfail, strict: they pass once fixed) ─────────────────────────
+# ── regressions: llama-server closes every streamed connection; sweep/peak are not "not run" ──
 
 
-KEEP_ALIVE_BUG = (
-    "llama-server closes the connection right after the last chunk of every streamed response (no "
-    "'Connection: close' header). endpoint/http1.Pool hands the connection back on that chunk, and a closed loop "
-    "sends its next request on it in the same event-loop pass, before connection_lost runs; the request fails "
-    "at once as connection_closed ('the server closed the connection before answering') instead of being "
-    "retried on a fresh connection. About every other closed-loop request fails."
-)
-
-
-@pytest.mark.xfail(strict=True, reason=KEEP_ALIVE_BUG)
 @pytest.mark.parametrize("which", ["sweep", "interactive"])
 def test_closed_loop_requests_do_not_fail(which, sweep_run, serve_run):
     run = _ok(sweep_run if which == "sweep" else serve_run[0])
@@ -445,14 +435,6 @@ def test_closed_loop_requests_do_not_fail(which, sweep_run, serve_run):
     assert failed == []
 
 
-NOTES_BUG = (
-    "results/assemble.py leaves accelmark's own scenarios (sweep, peak) out of `ran` (upstream's scenarios_run) "
-    "and then computes not_run from `ran`, so a finished sweep-only run says meta.notes == \"Partial run: [] "
-    "succeeded, ['sweep'] not run.\" and benchmark_elapsed_minutes_note == 'Total across [] scenarios.'"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=NOTES_BUG)
 @pytest.mark.parametrize("which", ["sweep", "peak"])
 def test_extended_scenarios_are_not_reported_as_not_run(which, sweep_run, peak_run):
     run = _ok(sweep_run if which == "sweep" else peak_run)

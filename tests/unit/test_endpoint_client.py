@@ -159,3 +159,51 @@ def test_connection_refused_is_a_counted_error() -> None:
 
     asyncio.run(main())
     assert rec.error_type == "connect_error" and not rec.ok
+
+
+def test_a_server_that_silently_closes_kept_alive_connections() -> None:
+    """llama-server closes after each streamed response without `Connection: close`: no request may fail."""
+    import threading
+
+    body = (b'data: {"choices":[{"delta":{"content":"hi"}}]}\n\n'
+            b'data: {"choices":[{"delta":{},"finish_reason":"stop"}]}\n\n'
+            b'data: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":1}}\n\ndata: [DONE]\n\n')
+    resp = (b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + f"{len(body):x}\r\n".encode() + body + b"\r\n0\r\n\r\n")
+    models = b'{"object":"list","data":[{"id":"m"}]}'
+    started = threading.Event()
+    info: dict = {}
+
+    def serve() -> None:
+        async def handle(reader, writer):
+            head = await reader.readuntil(b"\r\n\r\n")
+            n = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0]) if b"content-length" in head.lower() else 0
+            await reader.readexactly(n)
+            if head.startswith(b"GET"):
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(models), models))
+            else:
+                writer.write(resp)
+            await writer.drain()
+            writer.close()  # no Connection: close header, just the close
+
+        async def main():
+            srv = await asyncio.start_server(handle, "127.0.0.1", 0)
+            info["port"] = srv.sockets[0].getsockname()[1]
+            info["loop"] = asyncio.get_running_loop()
+            info["stop"] = asyncio.Event()
+            started.set()
+            await info["stop"].wait()
+            srv.close()
+
+        asyncio.run(main())
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    started.wait(5)
+    try:
+        recs = run_requests(f"http://127.0.0.1:{info['port']}/v1", 12, concurrency=2)
+    finally:
+        info["loop"].call_soon_threadsafe(info["stop"].set)
+        t.join(5)
+    assert [r.error_type for r in recs] == [None] * 12
+    assert all(r.output_tokens == 1 for r in recs)
