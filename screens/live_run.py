@@ -6,6 +6,8 @@ thread worker. The screen never hears from the runner directly: a timer pulls
 UI costs the same whether the runner makes 10 or 10,000 tokens a second, and
 the timer pauses while another screen (help, an error) covers this one.
 Hardware telemetry is sampled about once a second in its own worker.
+While a ``sweep`` or ``peak`` scenario runs, the two time charts give way to
+its curves (``widgets.curves``), which grow by one point per finished level.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from accelmark_tui.cli.progress import headline
 from accelmark_tui.screens.widgets import live_text
 from accelmark_tui.screens.widgets.blocks import scenario_table
 from accelmark_tui.screens.widgets.charts import LiveChart
+from accelmark_tui.screens.widgets.curves import CURVE_SCENARIOS, CurvesPanel
 from accelmark_tui.screens.widgets.gauges import LoadPanel
 from accelmark_tui.screens.widgets.progress import ProgressPanel
 from accelmark_tui.screens.widgets.tables import BlockTable
@@ -41,7 +44,9 @@ LIVE = ("preparing", "running", "stopping", "watching")  # states in which the s
 class LiveRunScreen(AccelmarkScreen):
     CSS_PATH = Path(__file__).with_name("live_run.tcss")
     HELP_TEXT = ("A benchmark run, live: output tok/s and latency over time, load and hardware gauges, "
-                 "per-scenario progress and the runner's log. Each scenario's table appears when it finishes. "
+                 "per-scenario progress and the runner's log. A sweep shows throughput against per-user speed and "
+                 "TTFT against concurrency instead, point by point; a peak search its trials against the SLA. "
+                 "Each scenario's table appears when it finishes. "
                  "s stops gracefully (finished scenarios are kept; run again to resume), S stops now.")
     # Every wake-up of the app is taken from the runner on a small machine (2 cores, 2 llama.cpp
     # threads that wait for each other each token): one frame a second, everything in it. Key presses
@@ -88,6 +93,7 @@ class LiveRunScreen(AccelmarkScreen):
         self._charted_at = float("-inf")
         self._chart_period = self.CHART_PERIOD_S
         self._status_text = ""
+        self._slas: dict[str, float | None] = {}  # scenario → its SLA TTFT (ms), from the session's plans
 
     # -- layout ------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -100,6 +106,7 @@ class LiveRunScreen(AccelmarkScreen):
             with Horizontal(id="live-charts"):
                 yield LiveChart(id="chart-tok-s")
                 yield LiveChart(id="chart-latency")
+                yield CurvesPanel(id="live-curves")
             with Horizontal(id="live-panels"):
                 yield ProgressPanel(id="live-progress")
                 yield LoadPanel(id="live-gauges")
@@ -193,6 +200,8 @@ class LiveRunScreen(AccelmarkScreen):
         run_dir = getattr(getattr(s, "run_dir", None), "path", None)
         self.query_one("#live-path", Static).update(f"results: {run_dir}" if run_dir is not None else "")
         self.query_one("#live-progress", ProgressPanel).set_scenarios(getattr(s, "todo", None) or [])
+        self._slas = {p.get("name"): p.get("sla_ttft_ms") for p in getattr(s, "plans", None) or []
+                      if isinstance(p, dict)}
 
     def _period_for(self, session: Any) -> float:
         machine = getattr(session, "machine", None)
@@ -326,6 +335,14 @@ class LiveRunScreen(AccelmarkScreen):
         self._draw_results(snap)
 
     def _draw_charts(self, snap: dict) -> None:
+        name = snap["scenario"]
+        curves = name in CURVE_SCENARIOS
+        if curves != self.has_class("-curves"):
+            self.set_class(curves, "-curves")
+        if curves:
+            self.query_one("#live-curves", CurvesPanel).show(
+                name, snap["curves"].get(name, []), snap["peaks"].get(name), self._slas.get(name))
+            return
         self.query_one("#chart-tok-s", LiveChart).show([(*snap["tok_s"], "primary", "tok/s")])
         self.query_one("#chart-latency", LiveChart).show([
             (*snap[key], colour, label) for key, (colour, label) in zip(("ttft_p50", "ttft_p90", "tpot_p50"),

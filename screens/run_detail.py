@@ -19,6 +19,7 @@ from textual.widgets import Footer, Header, Static
 
 from accelmark_tui.results.tables import fmt
 from accelmark_tui.screens.widgets.blocks import accuracy_receipt, scenario_table
+from accelmark_tui.screens.widgets.curves import CURVE_SCENARIOS, CurvesPanel
 from accelmark_tui.screens.widgets.tables import BlockTable
 from accelmark_tui.ui.base import AccelmarkScreen
 
@@ -83,9 +84,9 @@ def env_text(env: dict[str, Any]) -> Table:
 
 class RunDetailScreen(AccelmarkScreen):
     CSS_PATH = Path(__file__).with_name("run_detail.tcss")
-    HELP_TEXT = ("One run: what was measured on which chip, runner and model; each scenario's table; the "
-                 "accuracy receipt; the machine's environment. e and E export Markdown and CSV; s submits it "
-                 "to the leaderboard.")
+    HELP_TEXT = ("One run: what was measured on which chip, runner and model; each scenario's table (a sweep "
+                 "or peak search with its curves); the accuracy receipt; the machine's environment. e and E "
+                 "export Markdown and CSV; s submits it to the leaderboard.")
 
     BINDINGS = [
         Binding("e", "export('md')", "Export Markdown", id="detail.export-md",
@@ -126,8 +127,13 @@ class RunDetailScreen(AccelmarkScreen):
         self.sub_title = run.run_dir.run_name
         self.query_one("#detail-header", Static).update(header_text(run, self.app.services.results_root))
         box = self.query_one("#detail-scenarios")
-        tables = [BlockTable(scenario_table(name, block), id=f"detail-{name}")
-                  for name, block in run.metrics().items() if isinstance(block, dict)]
+        tables: list[Any] = []
+        for name, block in run.metrics().items():
+            if not isinstance(block, dict):
+                continue
+            if name in CURVE_SCENARIOS:  # accelmark's sweep and peak search: their curves above the table
+                tables.append(CurvesPanel(id=f"detail-curves-{name}", classes="detail-curves", block=(name, block)))
+            tables.append(BlockTable(scenario_table(name, block), id=f"detail-{name}"))
         acc = run.accuracy_receipt()
         if acc:
             tables.append(BlockTable(accuracy_receipt(acc), id="detail-accuracy"))

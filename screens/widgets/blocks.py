@@ -74,13 +74,41 @@ def _burst(b: dict[str, Any]) -> Table:
               _f(b.get("burst_ttft_p99_ms")), _f(b.get("steady_ttft_p99_ms")), _f(b.get("sla_met_during_burst"))]])
 
 
+def _g(value: Any) -> str:
+    """A rate as the search chose it (1, 2.5, 3.75), without padding zeros."""
+    return f"{value:g}" if isinstance(value, (int, float)) and not isinstance(value, bool) else _f(value)
+
+
+def _sweep(b: dict[str, Any]) -> Table:
+    front = set(b.get("pareto_front") or [])
+    rows = [[_f(p.get("concurrency")), _f(p.get("output_tokens_per_sec")), _f(p.get("tokens_per_sec_per_user")),
+             _f(p.get("ttft_ms_p50")), _f(p.get("ttft_ms_p99")), _f(p.get("tpot_ms_p50"), 2), _f(p.get("failed")),
+             "yes" if i in front else ""]
+            for i, p in enumerate(b.get("points") or []) if isinstance(p, dict)]
+    return ("Sweep: throughput per system against per-user speed, by concurrency",
+            ["concurrency", "output tok/s", "tok/s per user", "TTFT p50", "TTFT p99", "TPOT p50", "failed",
+             "Pareto"], rows)
+
+
+def _peak(b: dict[str, Any]) -> Table:
+    sla = b.get("sla") or {}
+    best = b.get("max_rate_meeting_sla")
+    rows = [[_g(t.get("rate")), _f(t.get("achieved_rate"), 2), _f(t.get("p99_ttft_ms")), _f(t.get("p99_tpot_ms"), 2),
+             _f(t.get("failed")), "client-bound" if t.get("client_bound") else _f(t.get("met"))]
+            for t in b.get("trials") or [] if isinstance(t, dict)]
+    head = f"peak {_g(best)} req/s" if best is not None else "no rate met the SLA"
+    title = (f"Peak search: {head} at p99 TTFT ≤ {_f(sla.get('ttft_ms_p99'), 0)} ms"
+             + (f" ({b['stopped']})" if b.get("stopped") else ""))
+    return title, ["rate", "achieved", "p99 TTFT", "p99 TPOT", "failed", "SLA met"], rows
+
+
 def _generic(name: str, b: dict[str, Any]) -> Table:
     rows = [[k, _f(v, 2)] for k, v in b.items() if not isinstance(v, (dict, list)) and not k.startswith("_")]
     return name.capitalize(), ["figure", "value"], rows
 
 
 _BUILDERS = {"offline": _offline, "online": _online, "interactive": _interactive, "accuracy": _accuracy,
-             "sustained": _sustained, "burst": _burst}
+             "sustained": _sustained, "burst": _burst, "sweep": _sweep, "peak": _peak}
 
 
 def scenario_table(name: str, block: dict[str, Any]) -> Table:
