@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
+from cli_checks import assert_one_sentence  # noqa: E402
 from openai_server import FakeOpenAI  # noqa: E402
 
 RUNNER = "other_openai_endpoint"
@@ -22,16 +23,6 @@ def run(cli, tmp_path, *args, env_extra=None):
     argv, env = cli(tmp_path, "run", "--runner", RUNNER, "--output-dir", str(tmp_path / "out"), *args)
     env.update(env_extra or {})
     return subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300, stdin=subprocess.DEVNULL)
-
-
-def assert_one_sentence(proc, *needles):
-    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
-    assert "Traceback" not in proc.stderr + proc.stdout
-    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1, proc.stderr
-    assert lines[0].startswith("accelmark: ")
-    for n in needles:
-        assert n.lower() in lines[0].lower(), lines[0]
 
 
 def result_of(proc) -> tuple[Path, dict]:

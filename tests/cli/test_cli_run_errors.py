@@ -3,25 +3,20 @@
 from __future__ import annotations
 
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
-from accelmark_tui.engine.models import embedded_model_path
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
+from cli_checks import assert_one_sentence  # noqa: E402
+
+from accelmark_tui.engine.models import embedded_model_path  # noqa: E402
 
 
 def run(cli, tmp_path, *args):
     argv, env = cli(tmp_path, "run", "--output-dir", str(tmp_path / "out"), *args)
     return subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300, stdin=subprocess.DEVNULL)
-
-
-def assert_one_sentence(proc, *needles):
-    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
-    assert "Traceback" not in proc.stderr + proc.stdout
-    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1, proc.stderr
-    assert lines[0].startswith("accelmark: ") and lines[0].rstrip().endswith((".", ")"))
-    for n in needles:
-        assert n.lower() in lines[0].lower(), lines[0]
 
 
 def test_missing_model_file(cli, tmp_path):
