@@ -3,7 +3,10 @@
 Every field is checked before Start (``ui.setup_form.check_form``) and a bad
 one gets its sentence right under it. The catalog and the GGUF check touch
 the disk, so they run in thread workers. The first Start without a submitter
-profile asks for one (or a skip) before the run begins.
+profile asks for one (or a skip) before the run begins. An endpoint runner
+swaps the model rows for the server's (``widgets.endpoint_fields``: URL, the
+served models fetched from it, key variable, API, chip, sweep/peak load shape)
+and offers accelmark's sweep and peak scenarios.
 """
 
 from __future__ import annotations
@@ -15,12 +18,14 @@ from typing import Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, RadioButton, RadioSet, Select, Static
 
+from accelmark_tui.screens.widgets.endpoint_fields import EndpointFields
+from accelmark_tui.screens.widgets.form_row import field_row, show_field_error
 from accelmark_tui.ui.base import AccelmarkScreen
-from accelmark_tui.ui.setup_form import FIELDS, HUB_EXAMPLE, FormValues, check_form, suite_has_model
+from accelmark_tui.ui.setup_form import ENDPOINT_FIELDS, FIELDS, HUB_EXAMPLE, FormValues, check_form, suite_has_model
 
 DEFAULT_SUITE = "suite_Quick"
 
@@ -34,17 +39,18 @@ class Catalog:
     best: dict[str, str]  # suite id → the runner to preselect for it
 
 
-def _field(label: str, name: str, *widgets: Any) -> Horizontal:
-    """A labelled row whose body ends with the field's error label (hidden until it has text)."""
-    body = Vertical(*widgets, Label("", id=f"{name}-error", classes="-error"), classes="field-body")
-    return Horizontal(Label(label, classes="field-label"), body, classes="field", id=f"{name}-field")
+_field = field_row
+# Typed boxes → the field whose sentence they share.
+_INPUT_FIELD = {"model-path": "model", "model-hub": "model", "chip-count": "chip"}
 
 
 class RunSetupScreen(AccelmarkScreen):
     CSS_PATH = Path(__file__).with_name("run_setup.tcss")
     HELP_TITLE = "Run setup"
     HELP_TEXT = ("Choose what to run. Empty number fields use the suite's defaults. Start checks every field and "
-                 "shows what is wrong beside it; nothing is measured until all are fine.")
+                 "shows what is wrong beside it; nothing is measured until all are fine. With the endpoint runner, "
+                 "give the server's URL and press enter (or Fetch models) to list the models it serves; the API "
+                 "key is named by its environment variable, never typed here.")
     BINDINGS = [
         Binding("ctrl+s", "start", "Start", id="setup.start", tooltip="Check every field, then start the run"),
         Binding("ctrl+o", "browse", "Pick file", id="setup.browse", tooltip="Choose a local GGUF model file"),
@@ -63,6 +69,7 @@ class RunSetupScreen(AccelmarkScreen):
     def __init__(self, runner_id: str | None = None, suite_id: str | None = None) -> None:
         super().__init__()
         self.runner_id, self.suite_id = runner_id, suite_id
+        self._picks_for: tuple[Any, bool] | None = None  # (suite, endpoint) the scenario boxes were built for
         self.catalog: Catalog | None = None
         self.request: Any = None  # the last request that passed every check
 
@@ -84,6 +91,7 @@ class RunSetupScreen(AccelmarkScreen):
                 Input(id="model-hub", compact=True, placeholder="ORG/REPO[@REV]:FILE.gguf"),
                 Static("", id="model-about", markup=False),
             )
+            yield EndpointFields(id="endpoint-fields")
             yield _field(
                 "Scenarios", "scenario",
                 RadioSet(RadioButton("default", id="mode-default", value=True, compact=True),
@@ -171,14 +179,7 @@ class RunSetupScreen(AccelmarkScreen):
         self.query_one("#suite-about", Static).update(f"{first}.")
         self.query_one("#runs", Input).placeholder = f"{suite.num_runs} (suite default)"
         self.query_one("#warmup", Input).placeholder = "suite default"
-        picks = self.query_one("#scenario-picks", Horizontal)
-        picks.remove_children()
-        names = suite.default_scenarios + [s for s in suite.extra_scenarios if s not in suite.default_scenarios]
-        # name, not id: the old boxes are still being removed while the new ones mount.
-        picks.mount_all([Checkbox(n, value=n in suite.default_scenarios, name=n, compact=True) for n in names])
-        self.query_one("#scenario-about", Static).update(
-            f"default: {', '.join(suite.default_scenarios)}"
-            + (f" · extra in all: {', '.join(suite.extra_scenarios)}" if suite.extra_scenarios else ""))
+        self.query_one(EndpointFields).set_sla_hint((suite.data or {}).get("online_sla_ttft_ms"))
         # A suite without a bundled model needs a file: preselect the hub rather than a choice that cannot run.
         bundled = suite_has_model(suite)
         if not bundled and self._source() == "suite":
@@ -186,7 +187,40 @@ class RunSetupScreen(AccelmarkScreen):
         self._runner_changed()
         self._source_changed()
 
+    def _endpoint(self) -> bool:
+        """Whether the chosen runner measures a server (its fields replace the model's)."""
+        runner_id = self._value("#runner")
+        runner = next((r for r in self.catalog.runners if r.id == runner_id), None) if self.catalog else None
+        return bool(runner is not None and runner.is_endpoint)
+
+    def _build_picks(self) -> None:
+        """The scenario boxes of the suite, plus accelmark's sweep and peak for an endpoint runner."""
+        from accelmark_tui.engine.plan import EXTENDED
+
+        suite, _ = self._pair()
+        endpoint = self._endpoint()
+        if suite is None or self._picks_for == (suite.id, endpoint):
+            return
+        self._picks_for = (suite.id, endpoint)
+        picks = self.query_one("#scenario-picks", Horizontal)
+        picks.remove_children()
+        names = suite.default_scenarios + [s for s in suite.extra_scenarios if s not in suite.default_scenarios]
+        own = [s for s in EXTENDED if s not in names] if endpoint else []
+        # name, not id: the old boxes are still being removed while the new ones mount.
+        picks.mount_all([Checkbox(n, value=n in suite.default_scenarios, name=n, compact=True) for n in names + own])
+        self.query_one("#scenario-about", Static).update(
+            f"default: {', '.join(suite.default_scenarios)}"
+            + (f" · extra in all: {', '.join(suite.extra_scenarios)}" if suite.extra_scenarios else "")
+            + (f" · accelmark's own (pick): {', '.join(own)}" if own else ""))
+
     def _runner_changed(self) -> None:
+        endpoint = self._endpoint()
+        if endpoint != self.has_class("-endpoint"):
+            self.set_class(endpoint, "-endpoint")
+            for name in ("model", "threads", *ENDPOINT_FIELDS):
+                self._show_one(name, None)  # a hidden field keeps no sentence
+            self.refresh_bindings()  # no model file to pick for a server
+        self._build_picks()
         _, fit = self._pair()
         line = self.query_one("#fit-line", Static)
         if fit is None:
@@ -237,32 +271,43 @@ class RunSetupScreen(AccelmarkScreen):
     @on(Input.Changed)
     def _on_typed(self, event: Input.Changed) -> None:
         # Check the typed field at once (without opening files); other fields keep their state.
-        name = {"model-path": "model", "model-hub": "model"}.get(event.input.id or "", event.input.id)
+        name = _INPUT_FIELD.get(event.input.id or "", event.input.id)
         if name in FIELDS and self.catalog is not None:
             suite, fit = self._pair()
             errors, _ = check_form(self.values(), suite=suite, fit=fit, machine=self.catalog.machine,
                                    check_files=False)
-            if name == "model" and not event.value.strip():
-                errors.pop("model", None)  # an empty box while typing is not a mistake yet
+            if name in ("model", "base-url") and not event.value.strip():
+                errors.pop(name, None)  # an empty box while typing is not a mistake yet
             self._show_one(name, errors.get(name))
+
+    @on(Select.Changed, "#served-model")
+    @on(Select.Changed, "#api")
+    def _on_endpoint_choice(self, event: Select.Changed) -> None:
+        self._show_one(str(event.select.id), None)
+
+    def on_endpoint_fields_fetched(self, message: EndpointFields.Fetched) -> None:
+        if message.error is not None:
+            self._show_one(*message.error)
+            return
+        for name in ("base-url", "api-key-env", "served-model"):
+            self._show_one(name, None)
 
     # -- values, errors ---------------------------------------------------------------------------
     def values(self) -> FormValues:
         picks = [str(cb.name) for cb in self.query("#scenario-picks Checkbox").results(Checkbox)
                  if cb.value and cb.is_attached and not cb._closing]
+        endpoint = self._endpoint()
         return FormValues(
             runner=self._value("#runner"), suite=self._value("#suite"), source=self._source(),
             path=self.query_one("#model-path", Input).value, hub=self.query_one("#model-hub", Input).value,
             scenario_mode=self._mode(), picks=picks, runs=self.query_one("#runs", Input).value,
             warmup=self.query_one("#warmup", Input).value, threads=self.query_one("#threads", Input).value,
             tier=self._value("#tier") or "", force=self.query_one("#force", Checkbox).value,
+            endpoint=endpoint, **(self.query_one(EndpointFields).values() if endpoint else {}),
         )
 
     def _show_one(self, name: str, error: str | None) -> None:
-        label = self.query_one(f"#{name}-error", Label)
-        label.update(error or "")
-        label.set_class(bool(error), "-shown")
-        self.query_one(f"#{name}-field").set_class(bool(error), "-invalid")
+        show_field_error(self, name, error)
 
     def _show(self, errors: dict[str, str]) -> None:
         for name in FIELDS:
@@ -325,6 +370,11 @@ class RunSetupScreen(AccelmarkScreen):
         self.app.push_screen(LiveRunScreen(self.request))
 
     # -- the rest ---------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "browse" and self.has_class("-endpoint"):
+            return False
+        return True
+
     @on(Button.Pressed, "#cancel")
     def _cancel(self) -> None:
         self.app.action_back()

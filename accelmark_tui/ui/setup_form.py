@@ -3,19 +3,33 @@
 ``check_form`` turns what the user typed into a ``RunRequest`` or one
 sentence per bad field, keyed by the field's name, so the screen can put each
 error beside its field. Opening a GGUF file to check it is the only slow
-part; ``check_files=False`` skips it for checks while typing.
+part; ``check_files=False`` skips it (and the API key variable's lookup) for
+checks while typing.
+
+An endpoint runner (``RunnerInfo.is_endpoint``) has no model file: its fields
+are the server's URL, the served model (picked from the server's list, which
+the screen fetches), the NAME of the variable holding the API key (the key is
+looked up only to check it is there, and never kept), the API, an optional
+declared chip, and the load shape of accelmark's sweep and peak scenarios.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
-FIELDS = ("runner", "suite", "model", "scenario", "runs", "warmup", "threads", "tier")
+FIELDS = ("runner", "suite", "model", "base-url", "served-model", "api-key-env", "api", "chip", "scenario",
+          "levels", "sla-ttft", "runs", "warmup", "threads", "tier")
+ENDPOINT_FIELDS = ("base-url", "served-model", "api-key-env", "api", "chip", "levels", "sla-ttft")
 SOURCES = ("suite", "local", "hub")
 HUB_EXAMPLE = "bartowski/SmolLM2-135M-Instruct-GGUF:SmolLM2-135M-Instruct-Q4_K_M.gguf"
 MAX_RUNS = 100
 MAX_WARMUP = 1000
+MAX_CHIPS = 1024
+MAX_LEVEL = 4096
+URL_EXAMPLE = "http://127.0.0.1:8000/v1"
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclass
@@ -32,6 +46,17 @@ class FormValues:
     threads: str = ""
     tier: str = "community"
     force: bool = False
+    # Endpoint runners only.
+    endpoint: bool = False
+    base_url: str = ""
+    served_model: str | None = None
+    models_url: str | None = None  # the API root the served-model list was fetched from
+    api_key_env: str = ""
+    api: str = "chat"
+    chip: str = ""
+    chip_count: str = ""
+    levels: str = ""
+    sla_ttft_ms: str = ""
 
 
 def _whole(text: str, name: str, low: int, high: int) -> tuple[int | None, str | None]:
@@ -46,6 +71,89 @@ def _whole(text: str, name: str, low: int, high: int) -> tuple[int | None, str |
     if not low <= value <= high:
         return None, f"{name} must be from {low} to {high}; leave it empty for the default."
     return value, None
+
+
+def _levels(text: str) -> tuple[list[int] | None, str | None]:
+    text = text.strip()
+    if not text:
+        return None, None
+    try:
+        levels = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        levels = []
+    if not levels or any(not 1 <= c <= MAX_LEVEL for c in levels):
+        return None, f"Levels must be whole numbers from 1 to {MAX_LEVEL} separated by commas, e.g. 1,2,4,8,16."
+    return sorted(set(levels)), None
+
+
+def _milliseconds(text: str, name: str) -> tuple[float | None, str | None]:
+    text = text.strip()
+    if not text:
+        return None, None
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 600_000:
+        return None, f"{name} must be a number of milliseconds above 0, e.g. 500; leave it empty for the suite's."
+    return value, None
+
+
+def check_endpoint(values: FormValues, suite: Any | None, check_env: bool) -> tuple[dict[str, str], dict[str, Any]]:
+    """(errors by field, RunRequest fields) of an endpoint runner's fields."""
+    from accelmark_tui.endpoint import probe
+    from accelmark_tui.endpoint.setup import API_KINDS
+    from accelmark_tui.errors import AccelmarkError, user_message
+
+    errors: dict[str, str] = {}
+    out: dict[str, Any] = {}
+    url = values.base_url.strip()
+    if not url:
+        errors["base-url"] = f"Give the server's OpenAI-compatible API root, e.g. {URL_EXAMPLE}."
+    else:
+        try:
+            out["base_url"] = probe.normalize_base_url(url)
+        except AccelmarkError as exc:
+            errors["base-url"] = user_message(exc)
+    if not values.served_model:
+        if values.models_url is None:
+            errors["served-model"] = "Fetch the server's models (Fetch models, or enter in the URL box) and choose one."
+        else:
+            errors["served-model"] = "Choose the served model to measure."
+    elif out.get("base_url") and values.models_url != out["base_url"]:
+        errors["served-model"] = f"The models listed came from {values.models_url}; fetch them again for this URL."
+    out["model"] = values.served_model
+    var = values.api_key_env.strip()
+    if var and not _ENV_NAME.fullmatch(var):
+        # Never echo what was typed: it may be the key itself.
+        errors["api-key-env"] = ("Give the NAME of the environment variable that holds the API key (letters, "
+                                 "digits and _), not the key itself.")
+    elif var and check_env:
+        try:
+            probe.api_key_from_env(var)  # the key is looked up and dropped: only its presence is checked
+        except AccelmarkError as exc:
+            errors["api-key-env"] = user_message(exc)
+    out["api_key_env"] = var or None
+    if values.api not in API_KINDS:
+        errors["api"] = f"Choose the API to measure: {', '.join(API_KINDS)}."
+    out["api"] = values.api
+    count, err = _whole(values.chip_count, "Chip count", 1, MAX_CHIPS)
+    if err:
+        errors["chip"] = err
+    elif count is not None and not values.chip.strip():
+        errors["chip"] = "Name the server's chip (e.g. NVIDIA H100) for the count, or leave the count empty."
+    out["chip"], out["chip_count"] = values.chip.strip() or None, count
+    out["levels"], err = _levels(values.levels)
+    if err:
+        errors["levels"] = err
+    out["sla_ttft_ms"], err = _milliseconds(values.sla_ttft_ms, "SLA TTFT")
+    if err:
+        errors["sla-ttft"] = err
+    suite_sla = (getattr(suite, "data", None) or {}).get("online_sla_ttft_ms") if suite is not None else None
+    picked = values.picks if values.scenario_mode == "pick" else []
+    if "peak" in picked and out["sla_ttft_ms"] is None and suite_sla is None and "sla-ttft" not in errors:
+        errors["sla-ttft"] = "Peak search needs a p99 TTFT limit: give the SLA TTFT in milliseconds."
+    return errors, out
 
 
 def suite_has_model(suite: Any) -> bool:
@@ -71,7 +179,11 @@ def check_form(values: FormValues, *, suite: Any | None, fit: Any | None, machin
         errors["suite"] = "Choose a suite."
 
     model: str | None = None
-    if values.source == "suite":
+    endpoint: dict[str, Any] = {}
+    if values.endpoint:
+        found, endpoint = check_endpoint(values, suite, check_env=check_files)
+        errors.update(found)
+    elif values.source == "suite":
         if suite is not None and not suite_has_model(suite):
             errors["model"] = (f"{suite.id}'s model ({suite.model_short_name}) is not bundled; choose a local "
                                "GGUF file or a Hugging Face file of it.")
@@ -111,7 +223,7 @@ def check_form(values: FormValues, *, suite: Any | None, fit: Any | None, machin
     if err:
         errors["warmup"] = err
     cores = max(1, machine.cpu.logical_cores) if machine is not None else 1024
-    threads, err = _whole(values.threads, "Threads", 1, cores)
+    threads, err = (None, None) if values.endpoint else _whole(values.threads, "Threads", 1, cores)
     if err:
         errors["threads"] = err + (f" This machine has {cores} logical cores." if machine is not None else "")
     if values.tier not in TIERS:
@@ -119,5 +231,6 @@ def check_form(values: FormValues, *, suite: Any | None, fit: Any | None, machin
 
     if errors:
         return errors, None
-    return {}, RunRequest(runner=values.runner, suite=values.suite, model=model, scenario=scenario, runs=runs,
-                          warmup=warmup, threads=threads, tier=values.tier, force=values.force)
+    return {}, RunRequest(runner=values.runner, suite=values.suite, scenario=scenario, runs=runs,
+                          warmup=warmup, threads=threads, tier=values.tier, force=values.force,
+                          **({"model": model} | endpoint))
