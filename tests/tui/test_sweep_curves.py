@@ -8,7 +8,10 @@ example run.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import sys
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -282,3 +285,39 @@ def test_run_detail_curves_snapshot(size, snap_compare, services, curves_root):
         await pilot.pause(0.2)
 
     assert snap_compare(_detail_app(services, curves_root), terminal_size=SIZES[size], run_before=run_before)
+
+
+# ── a real sweep against the fake OpenAI server (runner process, no model: about 3 s) ──
+
+
+@pytest.mark.anyio
+async def test_real_sweep_grows_the_curves_and_the_detail_shows_them(services, monkeypatch):
+    from accelmark_tui.engine.session import RunRequest
+    from accelmark_tui.screens.live_run import LiveRunScreen
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
+    from openai_server import FakeOpenAI
+
+    monkeypatch.setattr(LiveRunScreen, "CHART_PERIOD_S", 0.2)
+    monkeypatch.setattr(LiveRunScreen, "REDRAW_HZ", 5.0)
+    with FakeOpenAI(tokens=8, ttft_ms=5, itl_ms=1) as srv:
+        request = RunRequest(runner="other_openai_endpoint", base_url=srv.base_url, scenario="sweep",
+                             levels=[1, 2, 4], requests=6, runs=1, warmup=0)
+        screen = LiveRunScreen(request)
+        app = LiveApp(lambda: screen, services=services)
+        async with app.run_test(size=SIZES["small"]) as pilot:
+            deadline = time.monotonic() + 60
+            while screen.state in ("preparing", "running", "stopping") and time.monotonic() < deadline:
+                await asyncio.sleep(0.2)
+            await pilot.pause(0.3)
+            assert screen.state == "done", screen.error
+            panel = screen.query_one("#live-curves")
+            assert screen.has_class("-curves") and [p["level"] for p in panel.points] == [1, 2, 4]
+            assert all(p["output_tokens_per_sec"] > 0 for p in panel.points)
+            assert "SLA" in str(panel.query_one("#curve-right").border_title)  # suite_Quick's 1000 ms
+            await pilot.press("enter")  # the finished run's detail: the same curves from result.json
+            await pilot.pause(0.5)
+            await app.workers.wait_for_complete()
+            await pilot.pause(0.3)
+            detail = app.screen.query_one("#detail-curves-sweep")
+            assert [p["level"] for p in detail.points] == [1, 2, 4]
