@@ -27,7 +27,7 @@ def normalize_base_url(url: str) -> str:
     """``http://host:port`` and ``…/v1/`` both mean the ``/v1`` API root."""
     url = url.strip().rstrip("/")
     if not url.startswith(("http://", "https://")):
-        raise UsageError(f"--base-url '{url}' must start with http:// or https://.")
+        raise UsageError(f"The server URL '{url}' must start with http:// or https://.")
     if not url.endswith("/v1"):
         url += "/v1"
     return url
@@ -38,10 +38,10 @@ def api_key_from_env(var: str | None) -> str | None:
     if not var:
         return None
     if var.startswith(("sk-", "Bearer ")) or len(var) > 64:
-        raise UsageError("--api-key-env takes the NAME of an environment variable holding the key, not the key itself.")
+        raise UsageError("Give the NAME of an environment variable holding the API key, not the key itself.")
     key = os.environ.get(var)
     if not key:
-        raise UsageError(f"The environment variable {var} (named by --api-key-env) is not set; export it and run again.")
+        raise UsageError(f"The environment variable {var}, named for the API key, is not set; export it and try again.")
     return key
 
 
@@ -54,12 +54,15 @@ def discover(base_url: str, api_key: str | None = None, model: str | None = None
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     try:
         r = httpx.get(url, headers=headers, timeout=timeout_s)
+    except httpx.InvalidURL:
+        raise UsageError(f"'{base_url}' is not a valid URL; check the host and port.") from None
     except httpx.TimeoutException:
         raise NetworkError(f"{base_url} did not answer within {timeout_s:g} s; check that the server is up.") from None
     except httpx.HTTPError:
         raise NetworkError(f"Cannot connect to {base_url}; check the URL and that the server is running.") from None
     if r.status_code in (401, 403):
-        hint = "check the key in the variable --api-key-env names" if api_key else "pass --api-key-env VAR"
+        hint = ("check the key in the environment variable named for it" if api_key
+                else "name the environment variable holding its API key (--api-key-env VAR)")
         raise UsageError(f"{base_url} refused the request (HTTP {r.status_code}); {hint}.")
     try:
         body = r.json()
