@@ -127,7 +127,7 @@ async def test_missing_key_variable_is_named_beside_its_field(make_app, tui, mon
             errors = _errors(screen)
             assert set(errors) == {"api-key-env"}
             assert errors["api-key-env"].startswith(f"The environment variable {NO_KEY_VAR}")
-            assert errors["api-key-env"].endswith("is not set; export it and run again.")
+            assert errors["api-key-env"].endswith("is not set; export it and try again.")
             await _start(pilot, tui)
             assert "api-key-env" in _errors(screen) and fake_live == []
             # Without a key the server refuses: its sentence says so, beside the URL.
