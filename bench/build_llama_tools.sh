@@ -6,7 +6,12 @@
 # streams. Binaries live in the user's cache (never committed); the script
 # prints the directory holding them on the last line.
 #
-# Usage: bench/build_llama_tools.sh [--force]
+# With --shared-bench it builds (only) a llama-bench linked against shared
+# libraries into $OUT/shared/: bench/decode_fidelity.py runs it with the
+# llama.cpp libraries of the installed llama-cpp-python (LD_LIBRARY_PATH), so
+# llama.cpp's own tool and accelmark execute the very same compiled code.
+#
+# Usage: bench/build_llama_tools.sh [--force] [--shared-bench]
 # Env:   ACCELMARK_TOOLS_DIR (default ~/.cache/accelmark/llama-tools), JOBS (default nproc),
 #        PYTHON (default: the repo venv's python, else python3).
 set -euo pipefail
@@ -20,7 +25,19 @@ if [[ -z "$PYTHON" ]]; then
   if [[ -x "$HERE/../.venv/bin/python" ]]; then PYTHON="$HERE/../.venv/bin/python"; else PYTHON=python3; fi
 fi
 
-if [[ -x "$OUT/llama-bench" && -x "$OUT/llama-server" && "${1:-}" != "--force" ]]; then
+FORCE=0; SHARED=0
+for arg in "$@"; do
+  case "$arg" in
+    --force) FORCE=1 ;;
+    --shared-bench) SHARED=1 ;;
+    *) echo "build_llama_tools: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
+if [[ $SHARED == 1 && -x "$OUT/shared/llama-bench" && $FORCE == 0 ]]; then
+  echo "$OUT/shared"
+  exit 0
+fi
+if [[ $SHARED == 0 && -x "$OUT/llama-bench" && -x "$OUT/llama-server" && $FORCE == 0 ]]; then
   echo "$OUT"
   exit 0
 fi
@@ -41,6 +58,18 @@ SRC="$WORK/llama_cpp_python-$VERSION"
 [[ -d "$SRC" ]] || tar -xzf "$SDIST" -C "$WORK"
 
 LLAMA="$SRC/vendor/llama.cpp"
+if [[ $SHARED == 1 ]]; then
+  cmake -S "$LLAMA" -B "$LLAMA/build-shared" -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON -DLLAMA_CURL=OFF \
+    -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF -DBUILD_SHARED_LIBS=ON >&2
+  cmake --build "$LLAMA/build-shared" --target llama-bench -j"$JOBS" >&2
+  mkdir -p "$OUT/shared"
+  # The tool and its own helper libraries; libllama/libggml come from the venv at run time.
+  cp -P "$LLAMA"/build-shared/bin/llama-bench "$LLAMA"/build-shared/bin/libllama-bench-impl.so \
+    "$LLAMA"/build-shared/bin/libllama-common.so* "$OUT/shared/"
+  rm -rf "$SRC"
+  echo "$OUT/shared"
+  exit 0
+fi
 # GGML_NATIVE=ON matches a from-source llama-cpp-python build on this machine;
 # curl is not needed: both tools only read local files.
 cmake -S "$LLAMA" -B "$LLAMA/build" -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON -DLLAMA_CURL=OFF \

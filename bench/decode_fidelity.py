@@ -6,11 +6,15 @@ Three measurements on the same model, thread count and prompts, interleaved
   A  accelmark: a real ``accelmark run --suite suite_Quick --scenario interactive``
      (CLI, runner child process, load generator, events file), one run per round.
   B  a plain llama-cpp-python streaming loop (``Llama.create_completion(stream=True)``).
-  C  llama.cpp's own ``llama-bench -p 0 -n <mean output> -d <mean prompt>``.
+  C  llama.cpp's own ``llama-bench -p 0 -n <mean output> -d <mean prompt>`` (static build).
+  D  the same llama-bench, built with shared libraries and run on the llama.cpp
+     libraries of the installed llama-cpp-python (LD_LIBRARY_PATH): the very
+     code accelmark runs. C − D is the build (a position-independent shared
+     library vs a static binary), D − A is accelmark.
 
 Decode tok/s of a request = (output tokens − 1) / (end − first token): the
 prompt's prefill is excluded, as llama-bench's ``tg`` test excludes it.
-Goal: A/C ≥ 0.97.
+Goal: A/C ≥ 0.97; A/D says how much of the gap is accelmark's.
 
     python bench/decode_fidelity.py [--rounds 3] [--threads N] [--llama-bench PATH] [--json]
 """
@@ -172,11 +176,25 @@ def find_llama_bench(explicit: str | None) -> str | None:
     return str(cand) if cand.is_file() else None
 
 
-def llama_bench_tps(binary: str, model: str, threads: int, n_gen: int, depth: int, extra_bufts: bool) -> dict[str, Any]:
-    """(C) llama.cpp's own tg test at the workload's mean depth and length."""
+def find_shared_bench() -> tuple[str, dict[str, str]] | None:
+    """(D) llama-bench built with shared libraries, and the environment that makes it load the venv's llama.cpp."""
+    import llama_cpp
+
+    tools = os.environ.get("ACCELMARK_TOOLS_DIR") or Path(cache_dir()) / "llama-tools"
+    binary = Path(tools) / "shared" / "llama-bench"
+    if not binary.is_file():
+        return None
+    libs = Path(llama_cpp.__file__).parent / "lib"
+    return str(binary), {"LD_LIBRARY_PATH": f"{binary.parent}:{libs}"}
+
+
+def llama_bench_tps(binary: str, model: str, threads: int, n_gen: int, depth: int, extra_bufts: bool,
+                    env: dict[str, str] | None = None) -> dict[str, Any]:
+    """(C, D) llama.cpp's own tg test at the workload's mean depth and length."""
     cmd = [binary, "-m", model, "-t", str(threads), "-p", "0", "-n", str(n_gen), "-d", str(depth),
            "-r", "3", "-o", "json", "--repack", "1" if extra_bufts else "0"]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True,
+                         env={**os.environ, **(env or {})}).stdout
     test = json.loads(out)[0]
     return {"tps": float(test["avg_ts"]), "std": float(test.get("stddev_ts", 0.0)), "cmd": " ".join(cmd)}
 
@@ -197,7 +215,8 @@ def main(argv: list[str] | None = None) -> int:
     prompts, max_tokens = workload(args.requests)
     tokens = in_thread(prompt_tokens, spec, prompts)
     bench = find_llama_bench(args.llama_bench)
-    runs: dict[str, list[float]] = {"A": [], "B": [], "C": []}
+    shared = find_shared_bench()
+    runs: dict[str, list[float]] = {"A": [], "B": [], "C": [], "D": []}
     a = {}
     cmd_c = None
     loads: list[float] = []
@@ -213,12 +232,16 @@ def main(argv: list[str] | None = None) -> int:
                                 round(a["mean_prompt_tokens"]), bool(a["extra_bufts"]))
             runs["C"].append(c["tps"])
             cmd_c = c["cmd"]
+        if shared:
+            d = llama_bench_tps(shared[0], spec.path, threads, max(2, round(a["mean_output_tokens"])),
+                                round(a["mean_prompt_tokens"]), bool(a["extra_bufts"]), shared[1])
+            runs["D"].append(d["tps"])
         if not args.json:
             print(f"round {r + 1}: " + "  ".join(f"{k}={v[-1]:.1f}" for k, v in runs.items() if v), file=sys.stderr)
     mean = {k: statistics.fmean(v) for k, v in runs.items() if v}
     # On a shared machine a busy spell hits one round: the ratio of A to B/C
     # within each round (same conditions) and their median are the robust figures.
-    per_round = {f"A/{k}": [a_ / x for a_, x in zip(runs["A"], runs[k])] for k in ("B", "C") if runs[k]}
+    per_round = {f"A/{k}": [a_ / x for a_, x in zip(runs["A"], runs[k])] for k in ("B", "C", "D") if runs[k]}
     median_ratio = {k: statistics.median(v) for k, v in per_round.items()}
     report = {
         "model": spec.path, "model_id": spec.model_id, "threads": threads, "rounds": args.rounds,
@@ -227,6 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         "extra_bufts": a.get("extra_bufts"), "tps": mean, "runs": runs,
         "ratio_A_B": mean["A"] / mean["B"] if "B" in mean else None,
         "ratio_A_C": mean["A"] / mean["C"] if "C" in mean else None,
+        "ratio_A_D": mean["A"] / mean["D"] if "D" in mean else None,
         "ratio_per_round": per_round, "ratio_median": median_ratio, "loadavg_1m_per_round": loads,
         "llama_bench_cmd": cmd_c, "goal_A_C": 0.97,
     }
@@ -236,7 +260,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"model {spec.model_id} ({Path(spec.path).name}), threads {threads}, {len(prompts)} requests x {args.rounds} rounds, "
           f"mean prompt {report['mean_prompt_tokens']:.0f} tok, mean output {report['mean_output_tokens']:.1f} tok, "
           f"extra_bufts {report['extra_bufts']}")
-    labels = {"A": "accelmark run (interactive)", "B": "llama-cpp-python stream", "C": "llama-bench tg"}
+    labels = {"A": "accelmark run (interactive)", "B": "llama-cpp-python stream", "C": "llama-bench tg",
+              "D": "llama-bench tg, same libs"}
     for k, v in mean.items():
         print(f"  {k} {labels[k]:<28} {v:8.1f} tok/s   runs: {', '.join(f'{x:.1f}' for x in runs[k])}")
     for k, v in per_round.items():
@@ -248,6 +273,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  C command: {cmd_c}")
     if not runs["C"]:
         print("  C skipped: no llama-bench (build it with bench/build_llama_tools.sh or pass --llama-bench)")
+    if not runs["D"]:
+        print("  D skipped: no shared llama-bench (build it with bench/build_llama_tools.sh --shared-bench)")
     return 0
 
 

@@ -71,6 +71,43 @@ def test_greedy_is_deterministic(backend):
         assert a.output_tokens < 32
 
 
+def test_argmax_greedy_matches_llama_cpp_greedy_sampler(backend):
+    """The engine's numpy argmax picks what llama.cpp's own greedy sampler picks."""
+    import threading
+
+    from accelmark_tui.backends import llama_lowlevel as L
+    from accelmark_tui.backends.llama_lowlevel import C
+
+    prompt, n = "Write one sentence about rivers.", 24
+    ours = gen(backend, 7, prompt, n, ignore_eos=True)
+    box: dict = {}
+
+    def reference() -> None:  # a separate model in its own thread, llama.cpp's sampler
+        m = L.LlamaModel(str(resolve_model(None, None).path), n_ctx_seq=256, n_seq=1, n_batch=256, threads=1)
+        try:
+            toks = m.tokenize(m.chat_prompt(prompt), special=True)
+            b, s, out = m.batch, m.new_sampler(), []
+            for i, t in enumerate(toks):
+                b.token[i], b.pos[i], b.n_seq_id[i], b.logits[i] = t, i, 1, 0
+                b.seq_id[i][0] = 0
+            b.logits[len(toks) - 1], b.n_tokens, pos = 1, len(toks), len(toks)
+            for _ in range(n):
+                assert C.llama_decode(m.ctx, b) == 0
+                t = C.llama_sampler_sample(s, m.ctx, b.n_tokens - 1)
+                out.append(m.piece(t))
+                b.token[0], b.pos[0], b.n_seq_id[0], b.logits[0], b.n_tokens = t, pos, 1, 1, 1
+                b.seq_id[0][0] = 0
+                pos += 1
+            box["text"] = b"".join(out).decode("utf-8", "replace")
+        finally:
+            m.free()
+
+    t = threading.Thread(target=reference)
+    t.start()
+    t.join()
+    assert ours.text == box["text"] and ours.text
+
+
 def test_four_concurrent_requests_share_one_batch(backend):
     backend.stats["max_active"] = 0
 
