@@ -211,25 +211,24 @@ class LlamaCppBackend(Backend):
             # samplers are freed with the model (LlamaModel.free)
 
     def _loop(self, waiting: deque[Any], active: list[_Slot], free: list[_Slot]) -> None:
+        from accelmark_tui.backends import llama_lowlevel as L
         from accelmark_tui.backends.llama_lowlevel import C
 
         m, q, stats = self._m, self._q, self.stats
+        empty = q.empty
         ctx, batch, n_batch = m.ctx, m.batch, m.n_batch
         decode, sample, clock = C.llama_decode, C.llama_sampler_sample, time.perf_counter_ns
         tok, pos, nsq, lg = batch.token, batch.pos, batch.n_seq_id, batch.logits
         sid = [batch.seq_id[i] for i in range(n_batch)]  # pointer objects made once
         piece, is_eog = m.piece, m.is_eog
-        import numpy as np  # a llama-cpp-python dependency
-
-        as_array, get_logits = np.ctypeslib.as_array, C.llama_get_logits_ith
-        n_vocab = int(C.llama_vocab_n_tokens(m.vocab))
+        greedy = L.GreedyPicker(int(C.llama_vocab_n_tokens(m.vocab)))
         while True:
             if not active and not waiting:
                 item = q.get()  # idle: block, no busy loop
                 if item is _STOP:
                     return
                 waiting.append(item)
-            while True:
+            while not empty():  # checked first: get_nowait on an empty queue raises, once per token
                 try:
                     item = q.get_nowait()
                 except queue.Empty:
@@ -276,10 +275,7 @@ class LlamaCppBackend(Backend):
                 if s.idx < 0:
                     continue
                 if s.sampler is s.greedy:
-                    # Greedy is an argmax: numpy finds it in ~8 µs, where llama.cpp's greedy
-                    # sampler builds a candidate array of the whole vocabulary (~80 µs a token).
-                    # Same token: both take the first maximum.
-                    t = int(as_array(get_logits(ctx, s.idx), shape=(n_vocab,)).argmax())
+                    t = greedy(ctx, s.idx)  # same token as llama.cpp's greedy sampler, a quarter the cost
                 else:
                     t = sample(s.sampler, ctx, s.idx)
                 now = clock()

@@ -101,6 +101,44 @@ def build_info() -> dict[str, Any]:
     return info
 
 
+class GreedyPicker:
+    """Argmax over a logits row, the greedy choice, in ~20 µs instead of ~80 µs.
+
+    llama.cpp's greedy sampler builds a candidate array over the whole
+    vocabulary for every token. Here the row's address comes from a private
+    binding of ``llama_get_logits_ith`` that returns a plain integer (the
+    shared binding builds a ctypes pointer object), and a numpy view is kept
+    per address: rows live in llama.cpp's output buffer, so the same few
+    addresses recur every step, and a view made by ``np.ctypeslib.as_array``
+    each time costs ~60 µs. The view is read right after llama.cpp returns the
+    address, while that memory holds the row. Ties go to the first maximum, as
+    in llama.cpp's greedy sampler.
+    """
+
+    def __init__(self, n_vocab: int) -> None:
+        import numpy as np  # a llama-cpp-python dependency
+
+        self._np = np
+        self.n_vocab = n_vocab
+        fn = ctypes.CDLL(C._lib._name).llama_get_logits_ith
+        fn.argtypes = [ctypes.c_void_p, ctypes.c_int32]
+        fn.restype = ctypes.c_void_p
+        self._get = fn
+        self._views: dict[int, Any] = {}
+
+    def __call__(self, ctx: Any, idx: int) -> int:
+        addr = self._get(ctx, idx)
+        if not addr:
+            raise RuntimeError(f"llama.cpp has no logits for batch row {idx}")
+        view = self._views.get(addr)
+        if view is None:
+            if len(self._views) > 4096:  # a reallocated output buffer: forget the old rows
+                self._views.clear()
+            buf = (ctypes.c_float * self.n_vocab).from_address(addr)
+            view = self._views[addr] = self._np.frombuffer(buf, dtype=self._np.float32)
+        return int(view.argmax())
+
+
 class LlamaModel:
     """One loaded model + context + reusable buffers. Not thread-safe: one owner thread."""
 
