@@ -207,3 +207,26 @@ def tui():
 
     return SimpleNamespace(settle=settle, text=text_of, sizes=SIZES, FixedTelemetry=FixedTelemetry,
                            cpu_machine=cpu_machine, nvidia_machine=nvidia_machine, gtx=GTX_GAUGES)
+
+
+class FakeClock:
+    """Stands in for the ``time`` module inside engine.live, so elapsed/ETA and log stamps are fixed."""
+
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def monotonic(self) -> float:
+        return self.t
+
+    def strftime(self, fmt: str) -> str:
+        s = int(self.t - 1000.0)
+        return f"12:{s // 60:02d}:{s % 60:02d}"
+
+
+@pytest.fixture
+def clock(monkeypatch) -> FakeClock:
+    from accelmark_tui.engine import live as live_mod
+
+    c = FakeClock()
+    monkeypatch.setattr(live_mod, "time", c)
+    return c

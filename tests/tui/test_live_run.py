@@ -15,7 +15,6 @@ from types import SimpleNamespace
 
 import pytest
 
-from accelmark_tui.engine import live as live_mod
 from accelmark_tui.engine.live import LiveRun
 from accelmark_tui.engine.session import RunRequest
 from accelmark_tui.ui.app import AccelmarkApp
@@ -39,28 +38,7 @@ OFFLINE_BLOCK = {"results_by_concurrency": [
 ACCURACY_BLOCK = {"score": 0.27, "correct": 27, "items": 100, "answered": 96, "failed": 0, "complete": True}
 
 
-class FakeClock:
-    """Stands in for the ``time`` module inside engine.live, so elapsed/ETA and log stamps are fixed."""
-
-    def __init__(self) -> None:
-        self.t = 1000.0
-
-    def monotonic(self) -> float:
-        return self.t
-
-    def strftime(self, fmt: str) -> str:
-        s = int(self.t - 1000.0)
-        return f"12:{s // 60:02d}:{s % 60:02d}"
-
-
-@pytest.fixture
-def clock(monkeypatch) -> FakeClock:
-    c = FakeClock()
-    monkeypatch.setattr(live_mod, "time", c)
-    return c
-
-
-def feed(live: LiveRun, clock: FakeClock, scenario: str, seconds: float, total: int, rate: float,
+def feed(live: LiveRun, clock, scenario: str, seconds: float, total: int, rate: float,
          finish: bool = True) -> None:
     """20 ticks a second of a steady scenario: tokens at about ``rate`` tok/s, a sample every 0.5 s."""
     live.handle({"type": "scenario_start", "scenario": scenario, "total": total, "runs": 1, "steps": 2})
@@ -83,7 +61,7 @@ def feed(live: LiveRun, clock: FakeClock, scenario: str, seconds: float, total: 
         live.handle({"type": "scenario_end", "scenario": scenario, "seconds": clock.t - t0})
 
 
-def fixed_live(clock: FakeClock) -> LiveRun:
+def fixed_live(clock) -> LiveRun:
     """accuracy and offline finished, online half-way; interactive still to come."""
     live = LiveRun()
     live.started = clock.t  # the dataclass default took the real clock

@@ -18,7 +18,6 @@ from types import SimpleNamespace
 import pytest
 from results_data import build_root, screen_app, services_for, settle
 
-from accelmark_tui.engine import live as live_mod
 from accelmark_tui.engine.live import LiveRun
 from accelmark_tui.ui.app import AccelmarkApp
 
@@ -30,25 +29,6 @@ SWEEP = [(1, 38.2, 38.2, 45.0, 60.0), (2, 70.1, 35.0, 52.0, 80.0), (4, 121.0, 30
 PEAK = [(1.0, 180.0, True), (2.0, 260.0, True), (4.0, 650.0, True), (8.0, None, False), (6.0, 1400.0, False),
         (5.0, 900.0, True), (5.5, 1100.0, False)]
 SLA_MS = 1000.0
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.t = 1000.0
-
-    def monotonic(self) -> float:
-        return self.t
-
-    def strftime(self, fmt: str) -> str:
-        s = int(self.t - 1000.0)
-        return f"12:{s // 60:02d}:{s % 60:02d}"
-
-
-@pytest.fixture
-def clock(monkeypatch) -> FakeClock:
-    c = FakeClock()
-    monkeypatch.setattr(live_mod, "time", c)
-    return c
 
 
 def sweep_msg(i: int, run: int = 0) -> dict:
@@ -70,7 +50,7 @@ def peak_msg(i: int) -> dict:
 PEAK_RESULT = {"type": "peak_result", "scenario": "peak", "best": 5.0, "bracket": [5.0, 5.5], "stopped": "converged"}
 
 
-def started(clock: FakeClock | None, scenario: str, steps: int) -> LiveRun:
+def started(clock, scenario: str, steps: int) -> LiveRun:
     live = LiveRun()
     if clock is not None:
         live.started = clock.t
