@@ -230,3 +230,19 @@ def clock(monkeypatch) -> FakeClock:
     c = FakeClock()
     monkeypatch.setattr(live_mod, "time", c)
     return c
+
+
+@pytest.fixture
+def live_app():
+    """The real app shell with a given screen pushed over home: ``live_app(lambda: screen, services=...)``."""
+    from accelmark_tui.ui.app import AccelmarkApp
+
+    class LiveApp(AccelmarkApp):
+        def __init__(self, screen_factory, **kwargs) -> None:
+            super().__init__(**kwargs)
+            self._factory = screen_factory
+
+        def on_mount(self) -> None:
+            self.push_screen(self._factory())
+
+    return LiveApp

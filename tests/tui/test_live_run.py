@@ -17,7 +17,6 @@ import pytest
 
 from accelmark_tui.engine.live import LiveRun
 from accelmark_tui.engine.session import RunRequest
-from accelmark_tui.ui.app import AccelmarkApp
 
 SIZES = {"wide": (120, 40), "small": (80, 24)}
 
@@ -87,29 +86,18 @@ def fake_session(live: LiveRun, todo=SCENARIOS) -> SimpleNamespace:
     )
 
 
-class LiveApp(AccelmarkApp):
-    """The real app shell with the live screen pushed over home."""
-
-    def __init__(self, screen_factory, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self._factory = screen_factory
-
-    def on_mount(self) -> None:
-        self.push_screen(self._factory())
-
-
 # ── snapshots (fixed feed, no runner) ────────────────────────────────────────
 
 
 @pytest.mark.parametrize("size", ["wide", "small"])
-def test_live_snapshot(size, snap_compare, clock, services, monkeypatch):
+def test_live_snapshot(live_app, size, snap_compare, clock, services, monkeypatch):
     from accelmark_tui.screens import home
     from accelmark_tui.screens.live_run import LiveRunScreen
 
     monkeypatch.setattr(home.HomeScreen, "SAMPLE_SECONDS", 3600.0)
     monkeypatch.setattr(LiveRunScreen, "TELEMETRY_PERIOD_S", 3600.0)  # one sample: a fixed picture
     live = fixed_live(clock)
-    app = LiveApp(lambda: LiveRunScreen(session=fake_session(live), start=False), services=services)
+    app = live_app(lambda: LiveRunScreen(session=fake_session(live), start=False), services=services)
     app.theme = "textual-dark"
 
     async def run_before(pilot) -> None:
@@ -119,7 +107,7 @@ def test_live_snapshot(size, snap_compare, clock, services, monkeypatch):
     assert snap_compare(app, terminal_size=SIZES[size], run_before=run_before)
 
 
-def test_live_snapshot_light_theme_finished(snap_compare, clock, services, monkeypatch):
+def test_live_snapshot_light_theme_finished(live_app, snap_compare, clock, services, monkeypatch):
     """The end of a run in the light theme: every table listed, the summary line, stop keys gone."""
     from accelmark_tui.engine.session import RunOutcome
     from accelmark_tui.screens import home
@@ -136,7 +124,7 @@ def test_live_snapshot_light_theme_finished(snap_compare, clock, services, monke
     live.phase = "finished"
     session = fake_session(live)
     screen = LiveRunScreen(session=session, start=False)
-    app = LiveApp(lambda: screen, services=services)
+    app = live_app(lambda: screen, services=services)
     app.theme = "textual-light"
 
     async def run_before(pilot) -> None:
@@ -161,7 +149,7 @@ INTERACTIVE_BLOCK = {"ttft_ms_p50": 131.0, "ttft_ms_p90": 160.4, "ttft_ms_p99": 
 
 
 @pytest.mark.anyio
-async def test_redraws_at_a_fixed_rate_whatever_the_feed_rate(services):
+async def test_redraws_at_a_fixed_rate_whatever_the_feed_rate(live_app, services):
     """200 feed messages a second; the screen still redraws REDRAW_HZ times a second (≤ 10),
     re-plots charts at most once a second, and shows the newest count."""
     import threading
@@ -185,7 +173,7 @@ async def test_redraws_at_a_fixed_rate_whatever_the_feed_rate(services):
 
     threading.Thread(target=producer, daemon=True).start()
     screen = LiveRunScreen(session=fake_session(live, ["offline"]), start=False)
-    app = LiveApp(lambda: screen, services=services)
+    app = live_app(lambda: screen, services=services)
     try:
         async with app.run_test(size=SIZES["wide"]) as pilot:
             await pilot.pause(0.5)
@@ -205,11 +193,11 @@ async def test_redraws_at_a_fixed_rate_whatever_the_feed_rate(services):
 
 
 @pytest.mark.anyio
-async def test_timer_pauses_while_covered(services, clock):
+async def test_timer_pauses_while_covered(live_app, services, clock):
     from accelmark_tui.screens.live_run import LiveRunScreen
 
     screen = LiveRunScreen(session=fake_session(fixed_live(clock)), start=False)
-    app = LiveApp(lambda: screen, services=services)
+    app = live_app(lambda: screen, services=services)
     async with app.run_test(size=SIZES["wide"]) as pilot:
         await pilot.pause(0.3)
         await pilot.press("f1")  # help covers the live screen
@@ -242,7 +230,7 @@ async def _wait(pilot, predicate, timeout: float, what: str) -> None:
 
 @pytest.mark.e2e
 @pytest.mark.anyio
-async def test_stop_keeps_finished_scenarios(tmp_path):
+async def test_stop_keeps_finished_scenarios(live_app, tmp_path):
     """interactive finishes, s stops offline gracefully: interactive is kept, the run is incomplete.
     Also counts redraws over a second of the real run."""
     from accelmark_tui.results.store import find_run, load_run
@@ -250,7 +238,7 @@ async def test_stop_keeps_finished_scenarios(tmp_path):
 
     request = RunRequest(scenario="interactive,offline", runs=1, warmup=0, max_tokens=16)
     screen = LiveRunScreen(request)
-    app = LiveApp(lambda: screen, services=_real_app(tmp_path))
+    app = live_app(lambda: screen, services=_real_app(tmp_path))
     async with app.run_test(size=SIZES["small"]) as pilot:
         await _wait(pilot, lambda: screen.state == "running", 60, "the run to start")
         assert app.live_session is screen.session
@@ -278,7 +266,7 @@ async def test_stop_keeps_finished_scenarios(tmp_path):
 
 @pytest.mark.e2e
 @pytest.mark.anyio
-async def test_runner_crash_shows_the_sentence_and_the_app_stays_up(tmp_path):
+async def test_runner_crash_shows_the_sentence_and_the_app_stays_up(live_app, tmp_path):
     """A GGUF that parses but that llama.cpp cannot load: the runner exits 1 at load."""
     import importlib.util
 
@@ -291,7 +279,7 @@ async def test_runner_crash_shows_the_sentence_and_the_app_stays_up(tmp_path):
     from accelmark_tui.screens.live_run import LiveRunScreen
 
     screen = LiveRunScreen(RunRequest(model=str(model), scenario="interactive", runs=1))
-    app = LiveApp(lambda: screen, services=_real_app(tmp_path))
+    app = live_app(lambda: screen, services=_real_app(tmp_path))
     async with app.run_test(size=SIZES["wide"]) as pilot:
         await _wait(pilot, lambda: screen.state == "failed", 120, "the failure")
         await pilot.pause(0.3)
@@ -308,7 +296,7 @@ async def test_runner_crash_shows_the_sentence_and_the_app_stays_up(tmp_path):
 
 
 @pytest.mark.anyio
-async def test_bad_model_is_an_error_dialog_before_anything_runs(tmp_path):
+async def test_bad_model_is_an_error_dialog_before_anything_runs(live_app, tmp_path):
     """A truncated GGUF fails in prepare with the engine's sentence; nothing starts."""
     from accelmark_tui.engine.models import EMBEDDED_FILE, EMBEDDED_PACKAGE, packaged_file
     from accelmark_tui.screens.error_modal import ErrorModal
@@ -318,7 +306,7 @@ async def test_bad_model_is_an_error_dialog_before_anything_runs(tmp_path):
     cut = tmp_path / "cut.gguf"
     cut.write_bytes(src.read_bytes()[: 1 << 20])
     screen = LiveRunScreen(RunRequest(model=str(cut), scenario="interactive", runs=1))
-    app = LiveApp(lambda: screen, services=_real_app(tmp_path))
+    app = live_app(lambda: screen, services=_real_app(tmp_path))
     async with app.run_test(size=SIZES["wide"]) as pilot:
         await _wait(pilot, lambda: screen.state == "failed", 60, "the failure")
         await pilot.pause(0.3)

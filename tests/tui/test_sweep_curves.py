@@ -19,7 +19,6 @@ import pytest
 from results_data import build_root, screen_app, services_for, settle
 
 from accelmark_tui.engine.live import LiveRun
-from accelmark_tui.ui.app import AccelmarkApp
 
 SIZES = {"wide": (120, 40), "small": (80, 24)}
 # (concurrency, output tok/s, tok/s per user, TTFT p50, TTFT p99): a server that saturates near 16.
@@ -70,20 +69,11 @@ def fake_session(live: LiveRun, scenario: str) -> SimpleNamespace:
     )
 
 
-class LiveApp(AccelmarkApp):
-    def __init__(self, screen_factory, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self._factory = screen_factory
-
-    def on_mount(self) -> None:
-        self.push_screen(self._factory())
-
-
 # ── Pilot: the curves grow as summaries arrive ───────────────────────────────
 
 
 @pytest.mark.anyio
-async def test_sweep_points_reach_the_curves_at_the_fixed_rate(services, monkeypatch):
+async def test_sweep_points_reach_the_curves_at_the_fixed_rate(live_app, services, monkeypatch):
     from accelmark_tui.screens.live_run import LiveRunScreen
     from accelmark_tui.screens.widgets.curves import CurvesPanel
 
@@ -91,7 +81,7 @@ async def test_sweep_points_reach_the_curves_at_the_fixed_rate(services, monkeyp
     monkeypatch.setattr(LiveRunScreen, "REDRAW_HZ", 5.0)
     live = started(None, "sweep", len(SWEEP))
     screen = LiveRunScreen(session=fake_session(live, "sweep"), start=False)
-    app = LiveApp(lambda: screen, services=services)
+    app = live_app(lambda: screen, services=services)
     async with app.run_test(size=SIZES["wide"]) as pilot:
         await pilot.pause(0.3)
         panel = screen.query_one("#live-curves", CurvesPanel)
@@ -121,14 +111,14 @@ async def test_sweep_points_reach_the_curves_at_the_fixed_rate(services, monkeyp
 
 
 @pytest.mark.anyio
-async def test_peak_trials_and_result(services, monkeypatch):
+async def test_peak_trials_and_result(live_app, services, monkeypatch):
     from accelmark_tui.screens.live_run import LiveRunScreen
 
     monkeypatch.setattr(LiveRunScreen, "CHART_PERIOD_S", 0.2)
     monkeypatch.setattr(LiveRunScreen, "REDRAW_HZ", 5.0)
     live = started(None, "peak", 1)
     screen = LiveRunScreen(session=fake_session(live, "peak"), start=False)
-    app = LiveApp(lambda: screen, services=services)
+    app = live_app(lambda: screen, services=services)
     async with app.run_test(size=SIZES["small"]) as pilot:
         for i in range(4):
             live.handle(peak_msg(i))
@@ -164,7 +154,7 @@ def test_saved_blocks_become_the_live_shape():
 # ── snapshots (fixed data) ───────────────────────────────────────────────────
 
 
-def _live_snapshot_app(clock, services, monkeypatch, scenario: str):
+def _live_snapshot_app(live_app, clock, services, monkeypatch, scenario: str):
     from accelmark_tui.screens import home
     from accelmark_tui.screens.live_run import LiveRunScreen
 
@@ -178,7 +168,7 @@ def _live_snapshot_app(clock, services, monkeypatch, scenario: str):
         live.progress.done = 96 * (i + 1) // n
     if scenario == "peak":
         live.handle(PEAK_RESULT)
-    app = LiveApp(lambda: LiveRunScreen(session=fake_session(live, scenario), start=False), services=services)
+    app = live_app(lambda: LiveRunScreen(session=fake_session(live, scenario), start=False), services=services)
     app.theme = "textual-dark"
     return app
 
@@ -190,14 +180,14 @@ async def _settle_live(pilot) -> None:
 
 
 @pytest.mark.parametrize("size", ["wide", "small"])
-def test_live_sweep_snapshot(size, snap_compare, clock, services, monkeypatch):
-    app = _live_snapshot_app(clock, services, monkeypatch, "sweep")
+def test_live_sweep_snapshot(live_app, size, snap_compare, clock, services, monkeypatch):
+    app = _live_snapshot_app(live_app, clock, services, monkeypatch, "sweep")
     assert snap_compare(app, terminal_size=SIZES[size], run_before=_settle_live)
 
 
 @pytest.mark.parametrize("size", ["wide", "small"])
-def test_live_peak_snapshot(size, snap_compare, clock, services, monkeypatch):
-    app = _live_snapshot_app(clock, services, monkeypatch, "peak")
+def test_live_peak_snapshot(live_app, size, snap_compare, clock, services, monkeypatch):
+    app = _live_snapshot_app(live_app, clock, services, monkeypatch, "peak")
     assert snap_compare(app, terminal_size=SIZES[size], run_before=_settle_live)
 
 
@@ -271,7 +261,7 @@ def test_run_detail_curves_snapshot(size, snap_compare, services, curves_root):
 
 
 @pytest.mark.anyio
-async def test_real_sweep_grows_the_curves_and_the_detail_shows_them(services, monkeypatch):
+async def test_real_sweep_grows_the_curves_and_the_detail_shows_them(live_app, services, monkeypatch):
     from accelmark_tui.engine.session import RunRequest
     from accelmark_tui.screens.live_run import LiveRunScreen
 
@@ -284,7 +274,7 @@ async def test_real_sweep_grows_the_curves_and_the_detail_shows_them(services, m
         request = RunRequest(runner="other_openai_endpoint", base_url=srv.base_url, scenario="sweep",
                              levels=[1, 2, 4], requests=6, runs=1, warmup=0)
         screen = LiveRunScreen(request)
-        app = LiveApp(lambda: screen, services=services)
+        app = live_app(lambda: screen, services=services)
         async with app.run_test(size=SIZES["small"]) as pilot:
             deadline = time.monotonic() + 60
             while screen.state in ("preparing", "running", "stopping") and time.monotonic() < deadline:
