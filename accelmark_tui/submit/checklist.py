@@ -94,7 +94,8 @@ _ITEMS: list[tuple[str, str, str, str]] = [
     ("runs", "number of runs", "task.num_runs reaches the suite's num_runs",
      "Re-run with at least the suite's num_runs repetitions."),
     ("revision", "model revision pinned", "model.model_revision is a pinned revision",
-     "Re-run with a model pinned to a hub commit (or a local file, whose SHA-256 is recorded)."),
+     "Re-run with a model pinned to a hub commit (or a local file, whose SHA-256 is recorded); "
+     "for an endpoint run, name the served weights' revision with --model-revision."),
 ]
 
 
