@@ -259,7 +259,7 @@ class _BadResponse(Exception):
 class Pool:
     """Keep-alive connections to one origin; a new one is opened when none is idle."""
 
-    def __init__(self, origin: Origin, connect_timeout_s: float = 10.0, limit: int = 100_000) -> None:
+    def __init__(self, origin: Origin, connect_timeout_s: float = 10.0) -> None:
         self.origin = origin
         # Some servers (llama-server) close every connection after a streamed response
         # without saying so; once seen twice, connections are no longer kept.
@@ -268,7 +268,6 @@ class Pool:
         self.connect_timeout_s = connect_timeout_s
         self.idle: deque[Connection] = deque()
         self.all: set[Connection] = set()
-        self.limit = limit
         self._ssl = ssl_mod.create_default_context() if origin.scheme == "https" else None
 
     def take_idle(self) -> Connection | None:

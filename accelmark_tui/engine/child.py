@@ -107,7 +107,7 @@ async def _run_step(gen: LoadGen, plan: dict, step: dict, run: int, reqs: list[G
 
 async def _peak_search(gen: LoadGen, plan: dict, step: dict, run: int, reqs: list[GenRequest], seed: int,
                        feed: FeedWriter) -> list[RequestRecord]:
-    sla = Sla(plan.get("sla_ttft_ms"), plan.get("sla_tpot_ms"))
+    sla = sla_of(plan) or Sla()
     search = PeakSearch(step["start_rate"], step["max_rate"], step.get("tolerance", 0.05), step.get("max_trials", 12))
     records: list[RequestRecord] = []
     trial = 0

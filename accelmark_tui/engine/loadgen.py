@@ -35,6 +35,7 @@ class LoadGen:
         self.active: set[RequestRecord] = set()
         self._waker: Waker | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._start = getattr(backend, "start", None)  # duck-typed backends may lack the fast path
 
     def live_tokens(self) -> int:
         """Tokens received so far by in-flight requests (for the live tok/s chart)."""
@@ -45,22 +46,28 @@ class LoadGen:
         # Backends stamp with the same raw monotonic clock; only differences matter.
         return time.perf_counter_ns()
 
-    def _launch(self, req: GenRequest, rec: RequestRecord) -> "asyncio.Future[RequestRecord]":
+    def _begin(self, req: GenRequest, rec: RequestRecord):
         """Stamp the send and hand the request over in this very callback when the backend can.
 
         An open-loop send then leaves on the loop iteration its timer woke,
-        not one later, which is what the send lag measures.
+        not one later, which is what the send lag measures. Returns what to
+        await, or None when the backend needs its async ``generate()``.
         """
         self.in_flight += 1
         self.active.add(rec)
         rec.prompt_id = req.request_id
         rec.sent_ns = self.now()
-        start = getattr(self.backend, "start", None)  # duck-typed backends may lack the fast path
+        if self._start is None:
+            return None
         try:
-            started = start(req, rec) if start is not None else None
+            return self._start(req, rec)
         except Exception as exc:  # noqa: BLE001 - a backend bug is this request's failure
             rec.fail("backend_error", f"{type(exc).__name__}: {exc}", self.now())
-            started = _done()
+            return _done()
+
+    def _launch(self, req: GenRequest, rec: RequestRecord) -> "asyncio.Future[RequestRecord]":
+        """Open loop: begin now, finish in a task of its own (sends never wait for answers)."""
+        started = self._begin(req, rec)
         if self._loop is None or self._loop.is_closed():
             self._loop = asyncio.get_running_loop()  # cached: each lookup is a getpid() syscall
         return self._loop.create_task(self._complete(req, rec, started))
@@ -83,7 +90,8 @@ class LoadGen:
         return rec
 
     async def _one(self, req: GenRequest, rec: RequestRecord) -> RequestRecord:
-        return await self._launch(req, rec)
+        # Closed loops await in their own worker: no task per request.
+        return await self._complete(req, rec, self._begin(req, rec))
 
     def _record(self, scenario: str, run: int, level, phase: str) -> RequestRecord:
         rec = RequestRecord(request_id=self.next_id, scenario=scenario, run=run, level=level, phase=phase)

@@ -14,7 +14,6 @@ from datetime import datetime, timezone
 from typing import Any
 
 from accelmark_tui import paths
-from accelmark_tui.engine.plan import EXTENDED
 from accelmark_tui.results import assemble
 from accelmark_tui.results.identity import PLACEHOLDER_SUBMITTER
 from accelmark_tui.results.layout import RunDir, RunState, atomic_write_json, check_writable, read_json
@@ -109,7 +108,7 @@ class ResultWriter:
         start = self.started.get(name)
         if start is None:
             start = datetime.fromtimestamp(end.timestamp() - (seconds or 0.0), timezone.utc)
-        if name in EXTENDED:
+        if name in assemble.EXTENDED_SCENARIOS:
             # Not an upstream scenario: its block goes under a new key of the run's metrics,
             # and its folder holds <name>.json instead of an upstream-shaped result.json.
             self.blocks[name] = block
@@ -142,7 +141,7 @@ class ResultWriter:
             if name in self.blocks or (name == "accuracy" and self.accuracy):
                 continue
             try:
-                if name in EXTENDED:
+                if name in assemble.EXTENDED_SCENARIOS:
                     doc = read_json(self.run_dir.path / name / f"{name}.json")
                     self.blocks[name] = doc["metrics"][name]
                     self.scenario_meta[name] = doc["meta"]

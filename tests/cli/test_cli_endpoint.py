@@ -104,8 +104,7 @@ def test_key_from_a_named_variable_is_used_and_never_written(cli, tmp_path):
             assert secret.encode() not in f.read_bytes(), f
 
 
-def test_remote_hardware_is_declared_or_marked_undeclared(cli, tmp_path, fake):
-    # "localhost" is local; a declared chip is recorded as declared.
+def test_localhost_counts_as_local_hardware(cli, tmp_path, fake):
     url = fake.base_url.replace("127.0.0.1", "localhost")
     proc = run(cli, tmp_path, "--base-url", url, "--scenario", "interactive", "--runs", "1", "--json")
     _, doc = result_of(proc)
