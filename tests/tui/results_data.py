@@ -108,3 +108,16 @@ async def settle(pilot) -> None:
     await pilot.pause()
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
+
+
+async def settle_live(pilot) -> None:
+    """A live-run snapshot's fixed picture: the telemetry sample taken, then one forced frame.
+
+    The sample runs in a thread worker, so the mount-time frame may or may not have it; the
+    screen's own timer would draw it a period later. Forcing a frame after the worker makes the
+    picture the same on a loaded machine as on an idle one.
+    """
+    await pilot.pause(0.3)
+    await settle(pilot)
+    pilot.app.screen._redraw(force=True)
+    await pilot.pause()

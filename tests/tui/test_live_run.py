@@ -14,6 +14,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from results_data import settle_live
 
 from accelmark_tui.engine.live import LiveRun
 from accelmark_tui.engine.session import RunRequest
@@ -100,11 +101,7 @@ def test_live_snapshot(live_app, size, snap_compare, clock, services, monkeypatc
     app = live_app(lambda: LiveRunScreen(session=fake_session(live), start=False), services=services)
     app.theme = "textual-dark"
 
-    async def run_before(pilot) -> None:
-        await pilot.pause(0.3)
-        await settle(pilot)
-
-    assert snap_compare(app, terminal_size=SIZES[size], run_before=run_before)
+    assert snap_compare(app, terminal_size=SIZES[size], run_before=settle_live)
 
 
 def test_live_snapshot_light_theme_finished(live_app, snap_compare, clock, services, monkeypatch):

@@ -16,7 +16,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from results_data import build_root, screen_app, services_for, settle
+from results_data import build_root, screen_app, services_for, settle, settle_live
 
 from accelmark_tui.engine.live import LiveRun
 
@@ -173,22 +173,16 @@ def _live_snapshot_app(live_app, clock, services, monkeypatch, scenario: str):
     return app
 
 
-async def _settle_live(pilot) -> None:
-    await pilot.pause(0.3)
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
 @pytest.mark.parametrize("size", ["wide", "small"])
 def test_live_sweep_snapshot(live_app, size, snap_compare, clock, services, monkeypatch):
     app = _live_snapshot_app(live_app, clock, services, monkeypatch, "sweep")
-    assert snap_compare(app, terminal_size=SIZES[size], run_before=_settle_live)
+    assert snap_compare(app, terminal_size=SIZES[size], run_before=settle_live)
 
 
 @pytest.mark.parametrize("size", ["wide", "small"])
 def test_live_peak_snapshot(live_app, size, snap_compare, clock, services, monkeypatch):
     app = _live_snapshot_app(live_app, clock, services, monkeypatch, "peak")
-    assert snap_compare(app, terminal_size=SIZES[size], run_before=_settle_live)
+    assert snap_compare(app, terminal_size=SIZES[size], run_before=settle_live)
 
 
 SWEEP_BLOCK = {
