@@ -1,16 +1,27 @@
-"""A line chart fed from the engine's bounded series, redrawn only when they change.
+"""Charts of the live run: time series drawn in braille, redrawn only when they change.
 
-``PlotWidget`` re-renders its whole canvas on every ``plot()``; at 4 Hz with
-512-point series that is cheap, but there is no reason to pay it when nothing
-new arrived (a long prefill, a paused step), so ``show()`` compares a small
-fingerprint of the data first.
+``LiveChart`` draws its rows itself (``widgets.braille``): during a run the
+app's CPU time is taken from the benchmark it shows, and textual-plot's canvas
+cost ~8 ms per re-plot where these rows cost well under one. ``show()`` also
+compares a small fingerprint of the data first, so nothing is redrawn when
+nothing new arrived (a long prefill, a paused step). ``PlotChart`` keeps
+textual-plot for the sweep/peak curves (scatter marks, log axes), which change
+once per finished level, not every second.
 """
 
 from __future__ import annotations
 
 from typing import Sequence
 
-from textual_plot import HiResMode, PlotWidget
+from rich.segment import Segment
+from rich.style import Style
+from textual.color import Color
+from textual.geometry import Size
+from textual.strip import Strip
+from textual.widget import Widget
+from textual_plot import PlotWidget
+
+from accelmark_tui.screens.widgets import braille
 
 Line = tuple[Sequence[float], Sequence[float], str, str]  # xs, ys, theme colour variable, label
 
@@ -29,18 +40,123 @@ def downsample(xs: Sequence[float], ys: Sequence[float], limit: int) -> tuple[li
     return out_x, out_y
 
 
-class LiveChart(PlotWidget, can_focus=False):
-    """Non-focusable (the screen's keys must not become pan/zoom keys), no mouse zoom."""
+def _style(colour: str | None, background: Color) -> Style:
+    """A foreground style from a theme colour value (translucent ones blended over the background);
+    an unparseable value draws in the base colour."""
+    if not colour:
+        return Style()
+    try:
+        return Style(color=(background + Color.parse(colour)).rich_color)
+    except Exception:  # noqa: BLE001 - a theme variable that is not a plain colour
+        return Style()
+
+
+class ThemeColours:
+    """Theme colour variables resolved once per theme (resolving them costs ~2 ms)."""
+
+    _theme_colours: tuple[str, dict[str, str]] | None = None
+
+    def _colours(self) -> dict[str, str]:
+        theme = self.app.theme  # type: ignore[attr-defined]
+        if self._theme_colours is None or self._theme_colours[0] != theme:
+            self._theme_colours = (theme, self.app.get_css_variables())  # type: ignore[attr-defined]
+        return self._theme_colours[1]
+
+
+def key_markup(title: str, lines: Sequence[tuple[str, str]]) -> str:
+    """A border title that doubles as the legend (coloured labels): an in-plot legend box would
+    hide the newest points on a chart this small."""
+    keys = " ".join(f"[${colour}]━{label}[/]" for colour, label in lines)
+    return f"{title} {keys}" if keys else title
+
+
+class LiveChart(ThemeColours, Widget, can_focus=False):
+    """Series against time, y from zero: tick labels left and below, one braille line per series."""
 
     DEFAULT_CSS = """
     LiveChart { height: 1fr; min-height: 6; }
     """
+    Y_LABEL_WIDTH = 6  # "12.5k" and the axis
 
-    def __init__(self, *, ylabel: str = "", id: str | None = None, classes: str | None = None) -> None:
-        super().__init__(id=id, classes=classes, allow_pan_and_zoom=False)
-        self._ylabel = ylabel
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._lines: list[Line] = []
         self._fingerprint: tuple | None = None
-        self._theme_colours: tuple[str, dict[str, str]] | None = None
+        self._strips: tuple[tuple, list[Strip]] | None = None  # (size, theme, draw count) → rows
+        self.draws = 0  # how many times the data was re-plotted (tests check the rate)
+
+    def key_title(self, title: str, lines: Sequence[tuple[str, str]]) -> None:
+        self.border_title = key_markup(title, lines)
+
+    def show(self, lines: Sequence[Line]) -> bool:
+        """Re-plot when any series changed; returns whether it did."""
+        fingerprint = tuple((len(xs), xs[-1] if xs else None, ys[-1] if ys else None) for xs, ys, _, _ in lines)
+        if fingerprint == self._fingerprint:
+            return False
+        self._fingerprint = fingerprint
+        self._lines = [(list(xs), list(ys), colour, label) for xs, ys, colour, label in lines]
+        self.draws += 1
+        self.refresh()
+        return True
+
+    def render_line(self, y: int) -> Strip:
+        rows = self._rows(self.size)
+        return rows[y] if 0 <= y < len(rows) else Strip.blank(self.size.width, self.rich_style)
+
+    def _rows(self, size: Size) -> list[Strip]:
+        key = (size, self.app.theme, self.draws)
+        if self._strips is None or self._strips[0] != key:
+            self._strips = (key, self._build(size.width, size.height))
+        return self._strips[1]
+
+    def _build(self, width: int, height: int) -> list[Strip]:
+        base = self.rich_style
+        colours = self._colours()
+        bg = self.background_colors[1]
+        muted = base + _style(colours.get("foreground-muted"), bg)
+        lw = self.Y_LABEL_WIDTH
+        pw, ph = width - lw - 1, height - 2  # plot area: a column for the axis, rows for axis and labels
+        if pw < 2 or ph < 1:
+            return [Strip.blank(width, base) for _ in range(height)]
+        # Braille gives two dots a cell: more points than that are drawn over each other.
+        series = [downsample(xs, ys, 2 * pw) for xs, ys, _, _ in self._lines if len(xs) >= 2]
+        styles = [base + _style(colours.get(c, c), bg) for xs, _, c, _ in self._lines if len(xs) >= 2]
+        xs_all = [x for xs, _ in series for x in (xs[0], xs[-1])]
+        x_range = (min(xs_all), max(xs_all)) if xs_all else (0.0, 1.0)
+        y_top = braille.nice_ceiling(max((max(ys) for _, ys in series), default=1.0))
+        grid = braille.rasterise(series, pw, ph, x_range, y_top)
+        ticks = braille.y_ticks(y_top, ph)
+        rows: list[Strip] = []
+        for r in range(ph):
+            label = ticks.get(r)
+            segs = [Segment(f"{label:>{lw - 1}} ┤" if label is not None else " " * lw + "│", muted)]
+            run, run_style = [], None
+            for bits, index in grid[r]:
+                style = styles[index] if index >= 0 else base
+                if style is not run_style and run:
+                    segs.append(Segment("".join(run), run_style))
+                    run = []
+                run_style = style
+                run.append(braille.braille(bits))
+            if run:
+                segs.append(Segment("".join(run), run_style))
+            rows.append(Strip(segs, width))
+        rows.append(Strip([Segment(" " * lw + "└" + "─" * pw, muted)], width))
+        labels = braille.x_labels(x_range, pw) if xs_all else ""
+        rows.append(Strip([Segment(" " * (lw + 1) + labels, muted)], width))
+        return rows
+
+
+class PlotChart(ThemeColours, PlotWidget, can_focus=False):
+    """textual-plot, non-focusable (the screen's keys must not become pan/zoom keys), no mouse zoom."""
+
+    DEFAULT_CSS = """
+    PlotChart { height: 1fr; min-height: 6; }
+    """
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes, allow_pan_and_zoom=False)
+        self._fingerprint: tuple | None = None
         self.draws = 0  # how many times the data was re-plotted (tests check the rate)
 
     def on_mount(self) -> None:
@@ -50,33 +166,3 @@ class LiveChart(PlotWidget, can_focus=False):
         self.margin_bottom = 1
         self.margin_left = 7
         self.set_ylimits(0, None)  # rates and latencies start at zero; don't zoom into noise
-
-    def _colours(self) -> dict[str, str]:
-        # Resolving the theme's variables costs ~2 ms; do it once per theme, not once per draw.
-        theme = self.app.theme
-        if self._theme_colours is None or self._theme_colours[0] != theme:
-            self._theme_colours = (theme, self.app.get_css_variables())
-        return self._theme_colours[1]
-
-    def key_title(self, title: str, lines: Sequence[tuple[str, str]]) -> None:
-        """The border title doubles as the legend (coloured labels): an in-plot legend box
-        would hide the newest points on a chart this small."""
-        keys = " ".join(f"[${colour}]━{label}[/]" for colour, label in lines)
-        self.border_title = f"{title} {keys}" if keys else title
-
-    def show(self, lines: Sequence[Line]) -> bool:
-        """Re-plot when any series changed; returns whether it did."""
-        fingerprint = tuple((len(xs), xs[-1] if xs else None, ys[-1] if ys else None) for xs, ys, _, _ in lines)
-        if fingerprint == self._fingerprint:
-            return False
-        self._fingerprint = fingerprint
-        colours = self._colours()
-        # Braille gives two dots a cell: more points than that are drawn over each other.
-        limit = max(16, 2 * max(1, self.size.width - self.margin_left))
-        self.clear()
-        for xs, ys, colour, label in lines:
-            if len(xs) >= 2:
-                xs, ys = downsample(xs, ys, limit)
-                self.plot(xs, ys, line_style=colours.get(colour, colour), hires_mode=HiResMode.BRAILLE, label=label)
-        self.draws += 1
-        return True

@@ -23,7 +23,7 @@ from textual.containers import Horizontal
 from textual_plot import AxisFormatter, HiResMode, NumericAxisFormatter
 
 from accelmark_tui.engine.curves import pareto
-from accelmark_tui.screens.widgets.charts import LiveChart
+from accelmark_tui.screens.widgets.charts import PlotChart
 
 CURVE_SCENARIOS = ("sweep", "peak")
 MET, MISSED, DOT = "●", "×", "●"
@@ -114,8 +114,8 @@ class Pow2Formatter(AxisFormatter):
 # ── widgets ──────────────────────────────────────────────────────────────────
 
 
-class CurveChart(LiveChart):
-    """A LiveChart drawn from layers of lines and marks; re-plotted only when its fingerprint changes."""
+class CurveChart(PlotChart):
+    """A chart drawn from layers of lines and marks; re-plotted only when its fingerprint changes."""
 
     def legend(self, title: str, keys: Sequence[tuple[str, str, str]]) -> None:
         """Border title as the legend: (theme colour, symbol, label) per key."""
