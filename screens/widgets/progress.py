@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Label, ProgressBar
 
 from accelmark_tui.screens.widgets.live_text import progress_detail
+
+
+class QuietProgressBar(ProgressBar):
+    """A bar without Textual's once-a-second ETA tick: with no ETA shown, that tick only cost a
+    frame a second of the app's CPU, taken from the benchmark the screen shows."""
+
+    def on_mount(self, event: events.Mount) -> None:
+        event.prevent_default()  # skip ProgressBar.on_mount and its set_interval(1, update)
+        self.update()
 
 
 class ScenarioProgress(Horizontal):
@@ -23,7 +33,7 @@ class ScenarioProgress(Horizontal):
     def compose(self) -> ComposeResult:
         yield Label(self.scenario, classes="progress-name", markup=False)
         # No percentage/ETA of its own: the engine's ETA (from completed requests) is in the detail.
-        yield ProgressBar(total=1, show_eta=False, show_percentage=False)
+        yield QuietProgressBar(total=1, show_eta=False, show_percentage=False)
         yield Label("waiting", classes="progress-detail", markup=False)
 
     def on_mount(self) -> None:
