@@ -190,6 +190,25 @@ async def test_redraws_at_a_fixed_rate_whatever_the_feed_rate(live_app, services
 
 
 @pytest.mark.anyio
+async def test_progress_bars_keep_no_timer_of_their_own(live_app, services, clock):
+    """Textual's ProgressBar ticks every second for an ETA we do not show (a frame a second of the
+    app's CPU): the live screen's bars have no timer, and still move when the screen updates them."""
+    from textual.widgets import ProgressBar
+
+    from accelmark_tui.screens.live_run import LiveRunScreen
+
+    screen = LiveRunScreen(session=fake_session(fixed_live(clock)), start=False)
+    app = live_app(lambda: screen, services=services)
+    async with app.run_test(size=SIZES["wide"]) as pilot:
+        await pilot.pause(0.3)
+        bars = list(screen.query(ProgressBar))
+        assert len(bars) == len(SCENARIOS)
+        assert all(not bar._timers for bar in bars)
+        online = screen.query_one("#progress-online").query_one(ProgressBar)
+        assert online.progress == 12 and online.total == 24
+
+
+@pytest.mark.anyio
 async def test_timer_pauses_while_covered(live_app, services, clock):
     from accelmark_tui.screens.live_run import LiveRunScreen
 
