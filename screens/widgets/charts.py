@@ -63,13 +63,6 @@ class ThemeColours:
         return self._theme_colours[1]
 
 
-def key_markup(title: str, lines: Sequence[tuple[str, str]]) -> str:
-    """A border title that doubles as the legend (coloured labels): an in-plot legend box would
-    hide the newest points on a chart this small."""
-    keys = " ".join(f"[${colour}]━{label}[/]" for colour, label in lines)
-    return f"{title} {keys}" if keys else title
-
-
 class LiveChart(ThemeColours, Widget, can_focus=False):
     """Series against time, y from zero: tick labels left and below, one braille line per series."""
 
@@ -86,7 +79,10 @@ class LiveChart(ThemeColours, Widget, can_focus=False):
         self.draws = 0  # how many times the data was re-plotted (tests check the rate)
 
     def key_title(self, title: str, lines: Sequence[tuple[str, str]]) -> None:
-        self.border_title = key_markup(title, lines)
+        """The border title doubles as the legend (coloured labels): an in-plot legend box would
+        hide the newest points on a chart this small."""
+        keys = " ".join(f"[${colour}]━{label}[/]" for colour, label in lines)
+        self.border_title = f"{title} {keys}" if keys else title
 
     def show(self, lines: Sequence[Line]) -> bool:
         """Re-plot when any series changed; returns whether it did."""

@@ -14,17 +14,13 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from results_data import settle_live
+from results_data import settle, settle_live
 
 from accelmark_tui.engine.live import LiveRun
 from accelmark_tui.engine.session import RunRequest
 
 SIZES = {"wide": (120, 40), "small": (80, 24)}
 
-
-async def settle(pilot) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 SCENARIOS = ["accuracy", "offline", "online", "interactive"]
 
