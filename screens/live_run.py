@@ -5,7 +5,9 @@ thread worker. The screen never hears from the runner directly: a timer pulls
 ``session.live.snapshot()`` at ``REDRAW_HZ`` and redraws what changed, so the
 UI costs the same whether the runner makes 10 or 10,000 tokens a second, and
 the timer pauses while another screen (help, an error) covers this one.
-Hardware telemetry is sampled about once a second in its own worker.
+Hardware telemetry is sampled on a plain thread (``ui.sampler``) that the redraw reads.
+When the runner's threads take every core, the whole screen redraws every two seconds instead
+of every second: each frame of the app is CPU time taken from the benchmark it shows.
 While a ``sweep`` or ``peak`` scenario runs, the two time charts give way to
 its curves (``widgets.curves``), which grow by one point per finished level.
 """
@@ -13,9 +15,7 @@ its curves (``widgets.curves``), which grow by one point per finished level.
 from __future__ import annotations
 
 import os
-import threading
 import time
-from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ from accelmark_tui.screens.widgets.gauges import LoadPanel
 from accelmark_tui.screens.widgets.progress import ProgressPanel
 from accelmark_tui.screens.widgets.tables import BlockTable
 from accelmark_tui.ui.base import AccelmarkScreen
+from accelmark_tui.ui.sampler import PeriodicSampler
 
 LATENCY_KEYS = [("success", "TTFT p50"), ("warning", "p90"), ("secondary", "TPOT p50")]
 STATES = ("preparing", "running", "stopping", "done", "stopped", "failed", "watching")
@@ -53,8 +54,8 @@ class LiveRunScreen(AccelmarkScreen):
     # are handled at once and redraw at once; only the pull from the engine waits for the tick.
     REDRAW_HZ = 1.0
     CHART_PERIOD_S = 1.0
-    # Charts (the costly part: ~10 ms a draw, most of the screen's CPU) slow down when the runner's
-    # threads take every core, so a frame never has to preempt them.
+    # When the runner's threads take every core, the whole frame (charts, gauges, progress, status)
+    # comes every two seconds, and so does the telemetry sample.
     CHART_PERIOD_BUSY_S = 2.0
     TELEMETRY_PERIOD_S = 1.0
 
@@ -85,11 +86,9 @@ class LiveRunScreen(AccelmarkScreen):
         self._stop_sent = False
         self._log_seen = 0
         self._shown_results: set[str] = set()
-        self._telemetry: deque[dict] = deque(maxlen=120)
-        self._telemetry_off = threading.Event()
+        self._sampler: PeriodicSampler | None = None
         self._timer = None
-        self._telemetry_timer = None
-        self._sampling = False
+        self._interval = 1.0
         self._charted_at = float("-inf")
         self._chart_period = self.CHART_PERIOD_S
         self._status_text = ""
@@ -127,27 +126,33 @@ class LiveRunScreen(AccelmarkScreen):
         elif self.session is not None:
             self._prepared()
         if getattr(self.app.services, "telemetry", None) is not None:
-            self._telemetry_timer = self.set_interval(self.TELEMETRY_PERIOD_S, self._telemetry_tick)
-            self._telemetry_tick()
-        self._timer = self.set_interval(1.0 / self.REDRAW_HZ, self._redraw)
+            self._sampler = PeriodicSampler(self.app.services.telemetry, self.TELEMETRY_PERIOD_S)
+            self._sampler.start()
+        self._interval = 1.0 / self.REDRAW_HZ
+        self._timer = self.set_interval(self._interval, self._redraw)
         self._redraw()
 
     # -- the pause rule: no redraws while another screen covers this one ------------------
     def on_screen_suspend(self) -> None:
-        for timer in (self._timer, self._telemetry_timer):
-            if timer is not None:
-                timer.pause()
+        if self._timer is not None:
+            self._timer.pause()
+        if self._sampler is not None:
+            self._sampler.pause()
 
     def on_screen_resume(self) -> None:
         if self.state in LIVE:
-            for timer in (self._timer, self._telemetry_timer):
-                if timer is not None:
-                    timer.resume()
+            if self._sampler is not None:
+                self._sampler.resume()
             if self._timer is not None:
+                self._timer.resume()
                 self._redraw(force=True)
 
     def on_unmount(self) -> None:
-        self._telemetry_off.set()
+        if self._sampler is not None:
+            self._sampler.stop()
+
+    def telemetry(self) -> list[dict]:
+        return self._sampler.snapshot() if self._sampler is not None else []
 
     # -- workers -----------------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="run", exit_on_error=False)
@@ -161,24 +166,9 @@ class LiveRunScreen(AccelmarkScreen):
             return None  # stopped before the runner started: nothing to run
         return self.session.execute()
 
-    def _telemetry_tick(self) -> None:
-        if not self._sampling and not self._telemetry_off.is_set():
-            self._sampling = True  # never queue a second sample behind a slow gauge
-            self._sample_telemetry()
-
-    @work(thread=True, group="telemetry", exit_on_error=False)
-    def _sample_telemetry(self) -> None:
-        """One sample (psutil, NVML/amdsmi calls may block briefly); the redraw timer draws it."""
-        try:
-            self._telemetry.append(self.app.services.telemetry())
-        except Exception:  # noqa: BLE001 - telemetry is decoration; a broken gauge must not end a run
-            self._telemetry_off.set()
-        finally:
-            self._sampling = False
-
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "run":
-            return  # telemetry failures end quietly inside the worker; others reach the base class
+            return  # others reach the base class
         if event.state == WorkerState.SUCCESS:
             self._finished(event.worker.result)
         elif event.state == WorkerState.ERROR:
@@ -191,7 +181,7 @@ class LiveRunScreen(AccelmarkScreen):
         if self._start:
             self.app.live_session = s  # ctrl+q now asks before quitting
             self._set_state("running")
-            self._chart_period = self._period_for(s)
+            self._retime(self._period_for(s))
         model = getattr(s, "model", None)
         quant = (getattr(model, "extra", None) or {}).get("file_type_name") if model is not None else None
         parts = [getattr(getattr(s, "suite", None), "id", None), getattr(getattr(s, "runner", None), "id", None),
@@ -209,6 +199,17 @@ class LiveRunScreen(AccelmarkScreen):
             machine.recommended_threads() if machine is not None else None)
         spare = (os.cpu_count() or 1) - (threads or 0)
         return self.CHART_PERIOD_S if threads is None or spare >= 1 else self.CHART_PERIOD_BUSY_S
+
+    def _retime(self, period: float) -> None:
+        """The whole frame every ``period`` seconds (at least the base rate's interval)."""
+        self._chart_period = period
+        if self._sampler is not None:
+            self._sampler.period = max(self.TELEMETRY_PERIOD_S, period)
+        interval = max(1.0 / self.REDRAW_HZ, period)
+        if self._timer is not None and interval != self._interval:
+            self._timer.stop()
+            self._timer = self.set_interval(interval, self._redraw)
+        self._interval = interval
 
     def _finished(self, outcome) -> None:
         self.outcome = outcome
@@ -236,10 +237,10 @@ class LiveRunScreen(AccelmarkScreen):
             self.app.live_session = None
 
     def _end_timers(self) -> None:
-        for timer in (self._timer, self._telemetry_timer):
-            if timer is not None:
-                timer.stop()
-        self._telemetry_off.set()
+        if self._timer is not None:
+            self._timer.stop()
+        if self._sampler is not None:
+            self._sampler.stop()
 
     def _set_state(self, state: str) -> None:
         self.state = state
@@ -319,7 +320,7 @@ class LiveRunScreen(AccelmarkScreen):
         """One frame from one snapshot; ``force`` also re-plots charts inside their period (run end)."""
         self.redraws += 1
         if self.session is None:
-            self.query_one("#live-gauges", LoadPanel).show(None, list(self._telemetry))
+            self.query_one("#live-gauges", LoadPanel).show(None, self.telemetry())
             return
         self._send_stop()
         snap = self.session.live.snapshot()
@@ -330,7 +331,7 @@ class LiveRunScreen(AccelmarkScreen):
         if force or now - self._charted_at >= self._chart_period - 0.05:
             self._charted_at = now  # the costly part (canvas, sparklines): once a second
             self._draw_charts(snap)
-            self.query_one("#live-gauges", LoadPanel).show(snap, list(self._telemetry))
+            self.query_one("#live-gauges", LoadPanel).show(snap, self.telemetry())
         self._draw_log(snap)
         self._draw_results(snap)
 

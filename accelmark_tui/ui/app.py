@@ -55,6 +55,14 @@ class AccelmarkApp(App):
         # never written anywhere; GITHUB_TOKEN / GH_TOKEN / `gh auth token` need no pasting.
         self.github_token = None
 
+    def get_driver_class(self):
+        driver = super().get_driver_class()
+        if driver.__module__ == "textual.drivers.linux_driver" and driver.__name__ == "LinuxDriver":
+            from accelmark_tui.ui.driver import QuietLinuxDriver  # no input polling while idle
+
+            return QuietLinuxDriver
+        return driver
+
     # Home is the bottom of the stack (a mode, so its stylesheet loads), and "back" never leaves it.
     DEFAULT_MODE = "home"
 

@@ -105,3 +105,27 @@ def y_ticks(y_top: float, height: int) -> dict[int, str]:
     if height >= 4:
         ticks[round((4 * height - 1) / 2) // 4] = fmt_tick(y_top / 2)
     return ticks
+
+
+SPARK_BARS = "▁▂▃▄▅▆▇█"
+
+
+def spark(values: Sequence[float], width: int) -> list[tuple[str, float]]:
+    """A one-row sparkline of ``width`` cells: (bar, height 0..1) per cell, each cell the max of
+    its share of the values, scaled from the series' min to its max (as Textual's Sparkline)."""
+    if width <= 0:
+        return []
+    if not values:
+        return [(SPARK_BARS[0], 0.0)] * width
+    if len(values) == 1:
+        return [(SPARK_BARS[-1], 1.0)] * width
+    lo, hi = min(values), max(values)
+    extent = (hi - lo) or 1.0
+    n = len(values)
+    k = min(width, n)  # fewer values than cells: each value spans several cells
+    buckets = [values[i * n // k:(i + 1) * n // k] for i in range(k)]
+    cells = []
+    for i in range(width):
+        ratio = (max(buckets[i * len(buckets) // width]) - lo) / extent
+        cells.append((SPARK_BARS[min(int(ratio * (len(SPARK_BARS) - 1)), len(SPARK_BARS) - 1)], ratio))
+    return cells

@@ -1,74 +1,98 @@
-"""Per-scenario progress: one bar per scenario still to run, with the engine's count and ETA."""
+"""Per-scenario progress: one line per scenario still to run (name, bar, the engine's count and ETA).
+
+One widget draws every line itself and keeps them until something changes: a Label, a
+ProgressBar (whose own timer ticks every second for an ETA) and another Label per scenario cost
+a frame's worth of the app's CPU, taken from the benchmark the screen shows.
+"""
 
 from __future__ import annotations
 
 from typing import Any, Iterable
 
-from textual import events
-from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Label, ProgressBar
+from rich.segment import Segment
+from rich.style import Style
+from textual.geometry import Size
+from textual.strip import Strip
+from textual.widget import Widget
 
+from accelmark_tui.screens.widgets.charts import ThemeColours, _style
 from accelmark_tui.screens.widgets.live_text import progress_detail
 
-
-class QuietProgressBar(ProgressBar):
-    """A bar without Textual's once-a-second ETA tick: with no ETA shown, that tick only cost a
-    frame a second of the app's CPU, taken from the benchmark the screen shows."""
-
-    def on_mount(self, event: events.Mount) -> None:
-        event.prevent_default()  # skip ProgressBar.on_mount and its set_interval(1, update)
-        self.update()
+NAME_WIDTH = 12
+NOTHING = "Nothing left to run: this configuration is already complete."
+Line = tuple[str, str, int, int, str]  # scenario, state (pending/running/done), done, total, detail
 
 
-class ScenarioProgress(Horizontal):
-    """One scenario: name, bar, detail (``12/24 · 50% · ETA 9s``)."""
+class ProgressPanel(ThemeColours, Widget, can_focus=False):
+    DEFAULT_CSS = """
+    ProgressPanel { height: auto; }
+    """
 
-    def __init__(self, scenario: str) -> None:
-        super().__init__(id=f"progress-{scenario}", classes="scenario-progress -pending")
-        self.scenario = scenario
-        self._pending: tuple | None = None
-        self._shown: tuple | None = None
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.lines: list[Line] = []
+        self._named = False  # set_scenarios was called (an empty list then means nothing to run)
+        self._strips: tuple[tuple, list[Strip]] | None = None
+        self.draws = 0
 
-    def compose(self) -> ComposeResult:
-        yield Label(self.scenario, classes="progress-name", markup=False)
-        # No percentage/ETA of its own: the engine's ETA (from completed requests) is in the detail.
-        yield QuietProgressBar(total=1, show_eta=False, show_percentage=False)
-        yield Label("waiting", classes="progress-detail", markup=False)
-
-    def on_mount(self) -> None:
-        if self._pending is not None:
-            self.show(*self._pending)
-
-    def show(self, state: str, done: int, total: int | None, detail: str) -> None:
-        if (state, done, total, detail) == self._shown:
-            return
-        bars = self.query(ProgressBar)
-        if not bars:  # mounted this tick, children not composed yet: apply on mount
-            self._pending = (state, done, total, detail)
-            return
-        self._shown = (state, done, total, detail)
-        for s in ("-pending", "-running", "-done"):
-            self.set_class(s == f"-{state}", s)
-        bars.first().update(total=max(1, total or 1), progress=done)
-        self.query_one(".progress-detail", Label).update(detail, layout=False)  # 1fr wide: repaint only
-
-
-class ProgressPanel(Vertical):
     def set_scenarios(self, names: Iterable[str]) -> None:
-        self.remove_children()
-        rows = [ScenarioProgress(n) for n in names]
-        if rows:
-            self.mount_all(rows)
-        else:
-            self.mount(Label("Nothing left to run: this configuration is already complete."))
+        self._named = True
+        self._set([(n, "pending", 0, 1, "waiting") for n in names])
+
+    def line(self, scenario: str) -> Line | None:
+        return next((ln for ln in self.lines if ln[0] == scenario), None)
 
     def show(self, snap: dict[str, Any], active: bool) -> None:
         """``active``: the run is still going (the current scenario moves, the rest wait)."""
-        for row in self.query(ScenarioProgress):
-            if row.scenario in snap["scenarios_done"]:
-                row.show("done", 1, 1, "done")
-            elif active and row.scenario == snap["scenario"]:
-                row.show("running", snap["done"], snap["total"], progress_detail(snap))
+        lines = []
+        for name, *_ in self.lines:
+            if name in snap["scenarios_done"]:
+                lines.append((name, "done", 1, 1, "done"))
+            elif active and name == snap["scenario"]:
+                lines.append((name, "running", snap["done"], max(1, snap["total"] or 1), progress_detail(snap)))
             else:
-                row.show("pending", 0, 1, "waiting" if active else "not run")
+                lines.append((name, "pending", 0, 1, "waiting" if active else "not run"))
+        self._set(lines)
+
+    def _set(self, lines: list[Line]) -> None:
+        if lines == self.lines and self._strips is not None:
+            return
+        grew = len(lines) != len(self.lines)
+        self.lines = lines
+        self.draws += 1
+        self.refresh(layout=grew)
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return max(1, len(self.lines)) if self._named else len(self.lines)
+
+    def render_line(self, y: int) -> Strip:
+        key = (self.size, self.app.theme, self.draws)
+        if self._strips is None or self._strips[0] != key:
+            self._strips = (key, self._build())
+        strips = self._strips[1]
+        return strips[y] if 0 <= y < len(strips) else Strip.blank(self.size.width, self.rich_style)
+
+    def _build(self) -> list[Strip]:
+        width, base = self.size.width, self.rich_style
+        colours, bg = self._colours(), self.background_colors[1]
+
+        def fg(name: str) -> Style:
+            return base + _style(colours.get(name), bg)
+
+        muted = fg("foreground-muted")
+        if not self.lines:
+            return [Strip([Segment(NOTHING, base)]).adjust_cell_length(width, base)] if self._named else []
+        bar_width = 8 if width < 50 else 16
+        name_styles = {"running": fg("accent") + Style(bold=True), "done": fg("success"), "pending": base}
+        fill_styles = {"running": fg("primary"), "done": fg("success"), "pending": fg("primary")}
+        track = fg("surface")
+        strips = []
+        for name, state, done, total, detail in self.lines:
+            filled = round(bar_width * min(1.0, done / max(1, total)) * 2) / 2  # to the half cell
+            whole, half = int(filled), filled - int(filled) > 0
+            segs = [Segment(name[:NAME_WIDTH].ljust(NAME_WIDTH), name_styles[state]),
+                    Segment("━" * whole + ("╸" if half else ""), fill_styles[state]),
+                    Segment("━" * (bar_width - whole - half), track),
+                    Segment(" " + detail, muted)]
+            strips.append(Strip(segs).adjust_cell_length(width, base))
+        return strips

@@ -113,11 +113,14 @@ async def settle(pilot) -> None:
 async def settle_live(pilot) -> None:
     """A live-run snapshot's fixed picture: the telemetry sample taken, then one forced frame.
 
-    The sample runs in a thread worker, so the mount-time frame may or may not have it; the
-    screen's own timer would draw it a period later. Forcing a frame after the worker makes the
-    picture the same on a loaded machine as on an idle one.
+    The sample is taken on the sampler's thread, so the mount-time frame may or may not have it;
+    the screen's own timer would draw it a period later. Forcing a frame after the first sample
+    makes the picture the same on a loaded machine as on an idle one.
     """
     await pilot.pause(0.3)
     await settle(pilot)
+    sampler = pilot.app.screen._sampler
+    if sampler is not None:
+        assert sampler.first.wait(10), "no telemetry sample within 10 s"
     pilot.app.screen._redraw(force=True)
     await pilot.pause()

@@ -64,3 +64,12 @@ async def test_live_chart_draws_what_it_was_shown():
         assert any(ch != " " and 0x2800 < ord(ch) < 0x2900 for line in text for ch in line)
         assert text[-1].split()[0] == "0" and text[-1].split()[-1] == "20"
         assert chart.draws == 1
+
+
+def test_spark_scales_each_cell_to_the_series_range():
+    bars = lambda values, width: "".join(c for c, _ in braille.spark(values, width))  # noqa: E731
+    assert bars([1, 2, 3, 4, 5, 6, 7, 8], 8) == "▁▂▃▄▅▆▇█"
+    assert bars([1, 5], 4) == "▁▁██"  # fewer values than cells: each spans several
+    assert bars(list(range(100)), 5) == "▂▃▅▆█"  # more values: each cell shows its bucket's max
+    assert bars([], 3) == "▁▁▁" and bars([7], 3) == "███" and bars([3, 3, 3], 2) == "▁▁"
+    assert braille.spark([1, 2], 0) == []

@@ -186,22 +186,29 @@ async def test_redraws_at_a_fixed_rate_whatever_the_feed_rate(live_app, services
 
 
 @pytest.mark.anyio
-async def test_progress_bars_keep_no_timer_of_their_own(live_app, services, clock):
-    """Textual's ProgressBar ticks every second for an ETA we do not show (a frame a second of the
-    app's CPU): the live screen's bars have no timer, and still move when the screen updates them."""
-    from textual.widgets import ProgressBar
-
+async def test_panels_keep_no_timer_and_draw_from_the_snapshot(live_app, services, clock, monkeypatch):
+    """Every timer the live screen runs is its own redraw (Textual's ProgressBar ticked every second
+    for an ETA we do not show: a frame a second of the app's CPU). The progress and gauge panels
+    show what the snapshot says, and telemetry arrives without a worker."""
     from accelmark_tui.screens.live_run import LiveRunScreen
+    from accelmark_tui.screens.widgets.gauges import LoadPanel
+    from accelmark_tui.screens.widgets.progress import ProgressPanel
 
+    monkeypatch.setattr(LiveRunScreen, "TELEMETRY_PERIOD_S", 3600.0)  # one sample
     screen = LiveRunScreen(session=fake_session(fixed_live(clock)), start=False)
     app = live_app(lambda: screen, services=services)
     async with app.run_test(size=SIZES["wide"]) as pilot:
-        await pilot.pause(0.3)
-        bars = list(screen.query(ProgressBar))
-        assert len(bars) == len(SCENARIOS)
-        assert all(not bar._timers for bar in bars)
-        online = screen.query_one("#progress-online").query_one(ProgressBar)
-        assert online.progress == 12 and online.total == 24
+        await settle_live(pilot)
+        assert [t for node in screen.walk_children() for t in node._timers] == []  # no widget ticks
+        assert screen._timer in screen._timers
+        assert not [w for w in app.workers if w.group != "run"]
+        progress = screen.query_one("#live-progress", ProgressPanel)
+        assert [ln[:4] for ln in progress.lines] == [("accuracy", "done", 1, 1), ("offline", "done", 1, 1),
+                                                    ("online", "running", 12, 24), ("interactive", "pending", 0, 1)]
+        gauges = screen.query_one("#live-gauges", LoadPanel)
+        samples = screen.telemetry()
+        assert samples and gauges.value("CPU %") == f"{samples[-1]['cpu_percent']:.0f}"
+        assert gauges.value("in flight") == str(screen.session.live.snapshot()["in_flight"])
 
 
 @pytest.mark.anyio
