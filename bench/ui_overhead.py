@@ -2,9 +2,13 @@
 
 (a) decode tok/s of the same interactive scenario run from the app in a real
     terminal (a tmux pty, the app opened straight on a live run through
-    ACCELMARK_AUTORUN) versus headless ``accelmark run``, interleaved;
+    ACCELMARK_AUTORUN) versus headless ``accelmark run``, interleaved. The bench
+    itself sleeps through both (it blocks in ``subprocess.run`` and in
+    ``tmux wait-for``): polling the run folder during the app's runs only cost
+    the app's side decode speed;
 (b) CPU time of the app process (its own threads: UI, feed reader, telemetry;
-    not the runner child) during the run, as a share of one core;
+    not the runner child) from the runner's start to the run's end, as a share
+    of one core, reported by the app itself (ACCELMARK_AUTORUN_REPORT);
 (c) time from launching ``accelmark`` in tmux to the first painted home screen
     naming this machine's CPU, beside ``python -c pass`` measured in the same run;
 (d) memory bound: one hour of synthetic 20 Hz feed ticks folded into a LiveRun.
@@ -49,11 +53,16 @@ class Tmux:
             raise RuntimeError(f"tmux {' '.join(args)}: {out.stderr.strip()}")
         return out.stdout
 
-    def start(self, name: str, command: str, env: dict[str, str], size=(120, 40)) -> int:
+    def start(self, name: str, command: str, env: dict[str, str], size=(120, 40), signal: bool = False) -> None:
+        """``signal``: when the command ends, signal the tmux channel ``name`` (see ``wait``)."""
         exports = " ".join(f"{k}={_sh(v)}" for k, v in env.items())
+        then = f"; tmux -L {self.socket} wait-for -S {name}" if signal else ""
         self._t("new-session", "-d", "-s", name, "-x", str(size[0]), "-y", str(size[1]),
-                f"cd {_sh(str(REPO))} && exec env {exports} {command}")
-        return int(self._t("display-message", "-p", "-t", name, "#{pane_pid}").strip())
+                f"cd {_sh(str(REPO))} && {'' if signal else 'exec '}env {exports} {command}{then}")
+
+    def wait(self, name: str, timeout: float) -> None:
+        """Block (no polling) until the command started with ``signal=True`` has ended."""
+        subprocess.run(["tmux", "-L", self.socket, "wait-for", name], check=True, timeout=timeout)
 
     def screen(self, name: str) -> str:
         return self._t("capture-pane", "-p", "-J", "-t", name, check=False)
@@ -78,11 +87,6 @@ def _decode(out_dir: Path) -> dict[str, Any]:
     block = (json.loads(docs[0].read_text()).get("metrics") or {}).get("interactive") or {} if docs else {}
     return {"decode_tok_s": block.get("decode_tokens_per_sec"),
             "decode_p50": (block.get("decode_tokens_per_sec_dist") or {}).get("p50")}
-
-
-def _cpu(pid: int) -> float:
-    t = psutil.Process(pid).cpu_times()
-    return t.user + t.system  # this process's threads only; the runner child is its own process
 
 
 def accelmark_exe() -> str:
@@ -116,47 +120,26 @@ def headless_run(out: Path, env: dict[str, str]) -> dict[str, Any]:
 
 
 def app_run(tmux: Tmux, name: str, out: Path, env: dict[str, str], command: str, timeout: float = 900) -> dict:
-    """The same run from the app. Progress is read from the run folder (a stat every 0.25 s), not
-    by capturing the pane, so the bench itself adds no terminal work while the app is measured."""
+    """The same run from the app. The bench does nothing while it runs, as while the headless run
+    runs: the app writes its own report when the run ends (its state, its CPU time from the runner's
+    start to the end: ``ui.autorun.Reporter``) and quits, and the bench blocks in ``tmux wait-for``."""
     request = dict(ARGS, output_dir=str(out), force=True)
-    pid = tmux.start(name, command, {**env, "ACCELMARK_AUTORUN": json.dumps(request)})
-    t_start = cpu_start = None
-    deadline = time.monotonic() + timeout
-    polls = 0
+    report = out.with_name(out.name + ".report.json")
+    tmux.start(name, command, {**env, "ACCELMARK_AUTORUN": json.dumps(request),
+                               "ACCELMARK_AUTORUN_REPORT": str(report)}, signal=True)
     try:
-        while True:
-            now = time.monotonic()
-            if t_start is None and any(out.glob("community/*/.accelmark/job.json")):
-                t_start, cpu_start = now, _cpu(pid)  # the runner is being started: the window opens
-            if t_start is not None and _complete(out):
-                t_end, cpu_end = now, _cpu(pid)
-                break
-            polls += 1
-            if polls % 20 == 0 and "Failed:" in tmux.screen(name):
-                raise RuntimeError(f"the app run failed:\n{tmux.screen(name)}")
-            if now > deadline or not psutil.pid_exists(pid):
-                raise RuntimeError(f"the app run did not finish; last screen:\n{tmux.screen(name)}")
-            time.sleep(0.25)
-        window = t_end - t_start
-        return {**_decode(out), "wall_s": round(window, 1),
-                "app_cpu_s": round(cpu_end - cpu_start, 2), "app_cpu_share": round((cpu_end - cpu_start) / window, 4)}
+        tmux.wait(name, timeout)
+    except subprocess.TimeoutExpired:
+        raise RuntimeError(f"the app run did not end within {timeout:.0f} s; last screen:\n{tmux.screen(name)}")
     finally:
-        time.sleep(1.0)  # let the screen show the summary (and its final redraw count towards nothing)
-        tmux.keys(name, "C-q")
-        time.sleep(1.0)
         tmux.kill(name)
-
-
-def _complete(out: Path) -> bool:
-    """The run's state says complete and the merged result.json (written next, atomically) is there."""
-    for state in out.glob("community/*/.accelmark/state.json"):
-        try:
-            done = json.loads(state.read_text()).get("status") == "complete"
-        except ValueError:
-            continue  # being replaced: read again next poll
-        if done and (state.parent.parent / "result.json").is_file():
-            return True
-    return False
+    if not report.is_file():
+        raise RuntimeError("the app ended without its report (did it crash? run it in a terminal to see)")
+    doc = json.loads(report.read_text())
+    if doc["state"] != "done":
+        raise RuntimeError(f"the app run ended {doc['state']}: {doc.get('error')}")
+    return {**_decode(out), "wall_s": round(doc["window_s"], 1), "app_cpu_s": doc["cpu_s"],
+            "app_cpu_share": round(doc["cpu_s"] / doc["window_s"], 4)}
 
 
 # ── (c) ──────────────────────────────────────────────────────────────────────

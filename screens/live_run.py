@@ -93,6 +93,8 @@ class LiveRunScreen(AccelmarkScreen):
         self._chart_period = self.CHART_PERIOD_S
         self._status_text = ""
         self._slas: dict[str, float | None] = {}  # scenario → its SLA TTFT (ms), from the session's plans
+        # Called with (screen, state) on every state change (the bench's autorun report listens).
+        self.state_listeners: list = []
 
     # -- layout ------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -208,7 +210,7 @@ class LiveRunScreen(AccelmarkScreen):
         interval = max(1.0 / self.REDRAW_HZ, period)
         if self._timer is not None and interval != self._interval:
             self._timer.stop()
-            self._timer = self.set_interval(interval, self._redraw)
+            self._timer = self.set_interval(interval, self._redraw, pause=not self.is_current)  # covered: paused
         self._interval = interval
 
     def _finished(self, outcome) -> None:
@@ -247,6 +249,8 @@ class LiveRunScreen(AccelmarkScreen):
         # One class update (one style pass over the screen), not one per state class.
         self.update_classes({f"-{s}": s == state for s in STATES})
         self.refresh_bindings()
+        for listener in self.state_listeners:
+            listener(self, state)
 
     def _status(self, text: str) -> None:
         # While live the status is one fixed-height line, so an update repaints it without a layout

@@ -6,16 +6,25 @@ screen, exactly as run setup would. ``bench/ui_overhead.py`` uses it to run a
 benchmark from the real app in a real terminal without scripting key presses.
 Keys are ``RunRequest`` fields; an unknown key or bad JSON is reported in the
 app's error dialog, never silently ignored.
+
+With ``ACCELMARK_AUTORUN_REPORT=<path>`` as well, the app writes what the bench
+needs when the run ends (its state, and this process's CPU time and wall time
+from the runner's start to the end) and quits, so the bench waits for the app
+to exit instead of polling the run folder while decode is being measured.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import time
 from dataclasses import fields
+from pathlib import Path
 from typing import Any, Mapping
 
 ENV = "ACCELMARK_AUTORUN"
+REPORT_ENV = "ACCELMARK_AUTORUN_REPORT"
+ENDED = ("done", "stopped", "failed")
 
 
 def request_from_env(environ: Mapping[str, str] | None = None):
@@ -57,8 +66,37 @@ def install(app) -> bool:
         return False
     from accelmark_tui.screens.live_run import LiveRunScreen
 
-    app.push_screen(LiveRunScreen(request))
+    screen = LiveRunScreen(request)
+    report = os.environ.get(REPORT_ENV, "").strip()
+    if report:
+        screen.state_listeners.append(Reporter(app, Path(report)))
+    app.push_screen(screen)
     return True
+
+
+def _process_cpu() -> float:
+    t = os.times()
+    return t.user + t.system  # every thread of this process; the runner child is its own process
+
+
+class Reporter:
+    """Writes {state, error, window_s, cpu_s} to ``path`` when the run ends, then quits the app."""
+
+    def __init__(self, app, path: Path, quit_after: float = 1.0) -> None:
+        self.app, self.path, self.quit_after = app, path, quit_after
+        self.started: tuple[float, float] | None = None
+
+    def __call__(self, screen, state: str) -> None:
+        if state == "running" and self.started is None:
+            self.started = (time.monotonic(), _process_cpu())  # the runner is being started
+        elif state in ENDED:
+            t0, c0 = self.started or (time.monotonic(), _process_cpu())
+            doc = {"state": state, "error": screen.error, "window_s": round(time.monotonic() - t0, 3),
+                   "cpu_s": round(_process_cpu() - c0, 4)}
+            tmp = self.path.with_name(self.path.name + ".tmp")
+            tmp.write_text(json.dumps(doc), encoding="utf-8")
+            tmp.replace(self.path)
+            self.app.set_timer(self.quit_after, self.app.exit)  # the summary shows for a moment
 
 
 def main() -> int:
