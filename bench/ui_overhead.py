@@ -60,6 +60,10 @@ class Tmux:
         self._t("new-session", "-d", "-s", name, "-x", str(size[0]), "-y", str(size[1]),
                 f"cd {_sh(str(REPO))} && {'' if signal else 'exec '}env {exports} {command}{then}")
 
+    def pid(self, name: str) -> int:
+        """The pane's process (the app itself when started without ``signal``: it was exec'd)."""
+        return int(self._t("display-message", "-p", "-t", name, "#{pane_pid}").strip())
+
     def wait(self, name: str, timeout: float) -> None:
         """Block (no polling) until the command started with ``signal=True`` has ended."""
         subprocess.run(["tmux", "-L", self.socket, "wait-for", name], check=True, timeout=timeout)

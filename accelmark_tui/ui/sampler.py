@@ -19,6 +19,7 @@ class PeriodicSampler:
         self.samples: deque[dict[str, Any]] = deque(maxlen=keep)
         self.first = threading.Event()  # set once the first sample is in (or sampling gave up)
         self.failed = False
+        self._lock = threading.Lock()  # the UI thread copies while this thread appends
         self._running = threading.Event()
         self._stopped = threading.Event()
         self._wake = threading.Event()
@@ -41,7 +42,8 @@ class PeriodicSampler:
         self._wake.set()
 
     def snapshot(self) -> list[dict[str, Any]]:
-        return list(self.samples)
+        with self._lock:
+            return list(self.samples)
 
     def _loop(self) -> None:
         while True:
@@ -49,7 +51,9 @@ class PeriodicSampler:
             if self._stopped.is_set():
                 return
             try:
-                self.samples.append(self._sample())
+                sample = self._sample()
+                with self._lock:
+                    self.samples.append(sample)
             except Exception:  # noqa: BLE001 - telemetry is decoration; a broken gauge must not end a run
                 self.failed = True
                 return

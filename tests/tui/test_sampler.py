@@ -1,0 +1,52 @@
+"""The live screen's telemetry sampler: a plain thread, bounded, pausable, and quiet on failure."""
+
+from __future__ import annotations
+
+import itertools
+import time
+
+from accelmark_tui.ui.sampler import PeriodicSampler
+
+
+def _until(predicate, timeout: float = 2.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def test_samples_on_its_period_keeps_the_last_few_and_pauses():
+    counter = itertools.count()
+    sampler = PeriodicSampler(lambda: {"n": next(counter)}, period=0.02, keep=5)
+    sampler.start()
+    try:
+        assert sampler.first.wait(2)
+        assert _until(lambda: len(sampler.snapshot()) == 5 and sampler.snapshot()[-1]["n"] >= 8)
+        ns = [s["n"] for s in sampler.snapshot()]
+        assert ns == list(range(ns[0], ns[0] + 5))  # the newest five, in order
+
+        sampler.pause()
+        time.sleep(0.1)  # a sample in flight may still land
+        paused = sampler.snapshot()[-1]["n"]
+        time.sleep(0.2)
+        assert sampler.snapshot()[-1]["n"] == paused
+
+        sampler.period = 60.0  # resuming samples at once, not a period later
+        sampler.resume()
+        assert _until(lambda: sampler.snapshot()[-1]["n"] > paused)
+    finally:
+        sampler.stop()
+    assert _until(lambda: not sampler._thread.is_alive())
+
+
+def test_a_failing_sample_ends_sampling_quietly():
+    def broken():
+        raise OSError("NVML went away")
+
+    sampler = PeriodicSampler(broken, period=0.01)
+    sampler.start()
+    assert sampler.first.wait(2)
+    assert _until(lambda: not sampler._thread.is_alive())
+    assert sampler.failed and sampler.snapshot() == []
