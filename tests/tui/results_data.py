@@ -7,6 +7,8 @@ example-result/, a Moore Threads MTT S4000 run of suite F) plus:
   its figures scaled (throughput ×1.15, latency ×0.9) so a comparison has
   ratios to show; its run_id/run_name are recomputed by the upstream rule;
 - an interrupted run: offline only, the rest never ran.
+
+Also the small waiting helpers the TUI tests share (``settle``, ``settle_live``, ``until``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import copy
 import json
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -124,3 +127,13 @@ async def settle_live(pilot) -> None:
         assert sampler.first.wait(10), "no telemetry sample within 10 s"
     pilot.app.screen._redraw(force=True)
     await pilot.pause()
+
+
+def until(predicate, timeout: float = 2.0) -> bool:
+    """Poll ``predicate`` (from a plain thread's point of view) until true or ``timeout`` passes."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True

@@ -12,6 +12,7 @@ import time
 import tty
 
 import pytest
+from results_data import until
 
 from accelmark_tui.ui.driver import QuietLinuxDriver
 
@@ -37,15 +38,6 @@ def _keys(driver) -> list[str]:
     return [getattr(m, "key", None) for m in driver.received if getattr(m, "key", None)]
 
 
-def _until(predicate, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
-
-
 @pytest.mark.anyio
 async def test_input_thread_sleeps_until_a_key_and_stops_at_once(monkeypatch):
     saved = {s: signal.getsignal(s) for s in (signal.SIGTSTP, signal.SIGCONT)}  # the driver installs its own
@@ -62,9 +54,9 @@ async def test_input_thread_sleeps_until_a_key_and_stops_at_once(monkeypatch):
         assert CountingSelector.calls <= 2  # Textual's loop would have polled ~6 times
 
         os.write(master, b"a")
-        assert _until(lambda: "a" in _keys(driver), 2), driver.received
+        assert until(lambda: "a" in _keys(driver), 2), driver.received
         os.write(master, b"\x1b")  # a lone Esc is only known to be one after ESCAPE_DELAY
-        assert _until(lambda: "escape" in _keys(driver), 2), driver.received
+        assert until(lambda: "escape" in _keys(driver), 2), driver.received
 
         time.sleep(0.6)  # the few polls after a key are over: asleep again
         calls = CountingSelector.calls

@@ -5,16 +5,9 @@ from __future__ import annotations
 import itertools
 import time
 
+from results_data import until
+
 from accelmark_tui.ui.sampler import PeriodicSampler
-
-
-def _until(predicate, timeout: float = 2.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
 
 
 def test_samples_on_its_period_keeps_the_last_few_and_pauses():
@@ -23,7 +16,7 @@ def test_samples_on_its_period_keeps_the_last_few_and_pauses():
     sampler.start()
     try:
         assert sampler.first.wait(2)
-        assert _until(lambda: len(sampler.snapshot()) == 5 and sampler.snapshot()[-1]["n"] >= 8)
+        assert until(lambda: len(sampler.snapshot()) == 5 and sampler.snapshot()[-1]["n"] >= 8)
         ns = [s["n"] for s in sampler.snapshot()]
         assert ns == list(range(ns[0], ns[0] + 5))  # the newest five, in order
 
@@ -35,10 +28,10 @@ def test_samples_on_its_period_keeps_the_last_few_and_pauses():
 
         sampler.period = 60.0  # resuming samples at once, not a period later
         sampler.resume()
-        assert _until(lambda: sampler.snapshot()[-1]["n"] > paused)
+        assert until(lambda: sampler.snapshot()[-1]["n"] > paused)
     finally:
         sampler.stop()
-    assert _until(lambda: not sampler._thread.is_alive())
+    assert until(lambda: not sampler._thread.is_alive())
 
 
 def test_a_failing_sample_ends_sampling_quietly():
@@ -48,5 +41,5 @@ def test_a_failing_sample_ends_sampling_quietly():
     sampler = PeriodicSampler(broken, period=0.01)
     sampler.start()
     assert sampler.first.wait(2)
-    assert _until(lambda: not sampler._thread.is_alive())
+    assert until(lambda: not sampler._thread.is_alive())
     assert sampler.failed and sampler.snapshot() == []
