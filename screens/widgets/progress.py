@@ -23,6 +23,14 @@ NOTHING = "Nothing left to run: this configuration is already complete."
 Line = tuple[str, str, int, int, str]  # scenario, state (pending/running/done), done, total, detail
 
 
+def fit_detail(detail: str, room: int) -> str:
+    """``12/24 · 50% · ETA 9s`` without the percentage when it does not fit (the bar shows it):
+    at 80 columns the ETA would otherwise be cut off."""
+    if len(detail) <= room:
+        return detail
+    return " · ".join(part for part in detail.split(" · ") if not part.endswith("%"))
+
+
 class ProgressPanel(ThemeColours, Widget, can_focus=False):
     DEFAULT_CSS = """
     ProgressPanel { height: auto; }
@@ -87,7 +95,9 @@ class ProgressPanel(ThemeColours, Widget, can_focus=False):
         fill_styles = {"running": fg("primary"), "done": fg("success"), "pending": fg("primary")}
         track = fg("surface")
         strips = []
+        room = width - NAME_WIDTH - bar_width - 1
         for name, state, done, total, detail in self.lines:
+            detail = fit_detail(detail, room)
             filled = round(bar_width * min(1.0, done / max(1, total)) * 2) / 2  # to the half cell
             whole, half = int(filled), filled - int(filled) > 0
             segs = [Segment(name[:NAME_WIDTH].ljust(NAME_WIDTH), name_styles[state]),

@@ -73,3 +73,11 @@ def test_spark_scales_each_cell_to_the_series_range():
     assert bars(list(range(100)), 5) == "▂▃▅▆█"  # more values: each cell shows its bucket's max
     assert bars([], 3) == "▁▁▁" and bars([7], 3) == "███" and bars([3, 3, 3], 2) == "▁▁"
     assert braille.spark([1, 2], 0) == []
+
+
+def test_progress_detail_drops_the_percentage_before_the_eta():
+    from accelmark_tui.screens.widgets.progress import fit_detail
+
+    assert fit_detail("13/100 · 13% · ETA 23s", 40) == "13/100 · 13% · ETA 23s"
+    assert fit_detail("13/100 · 13% · ETA 23s", 17) == "13/100 · ETA 23s"  # 80 columns: the ETA stays
+    assert fit_detail("waiting", 3) == "waiting"  # nothing to drop: cut at the edge as before
