@@ -210,7 +210,8 @@ class LiveRunScreen(AccelmarkScreen):
         interval = max(1.0 / self.REDRAW_HZ, period)
         if self._timer is not None and interval != self._interval:
             self._timer.stop()
-            self._timer = self.set_interval(interval, self._redraw, pause=not self.is_current)  # covered: paused
+            # Covered (help, a dialog): start paused; on_screen_resume resumes it.
+            self._timer = self.set_interval(interval, self._redraw, pause=self.app.screen is not self)
         self._interval = interval
 
     def _finished(self, outcome) -> None:
@@ -227,9 +228,9 @@ class LiveRunScreen(AccelmarkScreen):
         from accelmark_tui.errors import user_message
 
         self._release()
+        self.error = user_message(exc) if exc is not None else "The run failed."  # before listeners hear
         self._set_state("failed")
         self._redraw(force=True)  # finished scenarios stay listed
-        self.error = user_message(exc) if exc is not None else "The run failed."
         self._status(live_text.failure(self.error, self._result_dir() is not None))
         self._end_timers()
         self.app.show_error(exc if exc is not None else self.error, title="The run failed")

@@ -46,6 +46,14 @@ class QuietLinuxDriver(LinuxDriver):
         os.set_blocking(self._wake_w, False)
         self.exit_event = _WakingEvent(self._wake_w)
 
+    def close(self) -> None:
+        super().close()
+        for fd in (self._wake_r, self._wake_w):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
     def run_input_thread(self) -> None:
         """Textual's loop (``LinuxDriver.run_input_thread``) with a blocking select while idle."""
         selector = selectors.SelectSelector()

@@ -20,6 +20,7 @@ class PeriodicSampler:
         self.first = threading.Event()  # set once the first sample is in (or sampling gave up)
         self.failed = False
         self._lock = threading.Lock()  # the UI thread copies while this thread appends
+        self._paused = False
         self._running = threading.Event()
         self._stopped = threading.Event()
         self._wake = threading.Event()
@@ -30,11 +31,17 @@ class PeriodicSampler:
         self._thread.start()
 
     def pause(self) -> None:
+        self._paused = True
         self._running.clear()
 
     def resume(self) -> None:
+        """After a pause, sample now rather than a period later (not paused: nothing to do, so a
+        sample is never taken twice in a row: CPU % over a few milliseconds reads 0 or 100)."""
+        if not self._paused:
+            return
+        self._paused = False
         self._running.set()
-        self._wake.set()  # sample now, not a period later
+        self._wake.set()
 
     def stop(self) -> None:
         self._stopped.set()
@@ -48,6 +55,7 @@ class PeriodicSampler:
     def _loop(self) -> None:
         while True:
             self._running.wait()
+            self._wake.clear()  # a resume while paused has done its job: the sample is next
             if self._stopped.is_set():
                 return
             try:

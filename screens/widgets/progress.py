@@ -44,8 +44,10 @@ class ProgressPanel(ThemeColours, Widget, can_focus=False):
         self.draws = 0
 
     def set_scenarios(self, names: Iterable[str]) -> None:
-        self._named = True
-        self._set([(n, "pending", 0, 1, "waiting") for n in names])
+        self._named = True  # even an empty list changes what is drawn (the "nothing left" line)
+        self.lines = [(n, "pending", 0, 1, "waiting") for n in names]
+        self.draws += 1
+        self.refresh(layout=True)
 
     def line(self, scenario: str) -> Line | None:
         return next((ln for ln in self.lines if ln[0] == scenario), None)
@@ -90,7 +92,7 @@ class ProgressPanel(ThemeColours, Widget, can_focus=False):
         muted = fg("foreground-muted")
         if not self.lines:
             return [Strip([Segment(NOTHING, base)]).adjust_cell_length(width, base)] if self._named else []
-        bar_width = 8 if width < 50 else 16
+        bar_width = 8 if width < 40 else 16  # 80 columns: 8; 100 and more: 16
         name_styles = {"running": fg("accent") + Style(bold=True), "done": fg("success"), "pending": base}
         fill_styles = {"running": fg("primary"), "done": fg("success"), "pending": fg("primary")}
         track = fg("surface")

@@ -66,11 +66,14 @@ async def test_input_thread_sleeps_until_a_key_and_stops_at_once(monkeypatch):
         t0 = time.monotonic()
         driver.exit_event.set()
         thread.join(2)
+        # The blocking select is woken by the exit event (then one last 0.1 s read, as Textual's):
+        # without the wake-up it would never return.
         assert not thread.is_alive() and time.monotonic() - t0 < 0.5
     finally:
         driver.exit_event.set()
         thread.join(2)
-        for fd in (master, slave, driver._wake_r, driver._wake_w):
+        driver.close()
+        for fd in (master, slave):
             os.close(fd)
         for sig, handler in saved.items():
             signal.signal(sig, handler)

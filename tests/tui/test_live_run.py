@@ -229,6 +229,65 @@ async def test_timer_pauses_while_covered(live_app, services, clock):
         assert screen.redraws > before
 
 
+@pytest.mark.anyio
+async def test_a_retime_while_covered_starts_paused(live_app, services, clock):
+    """The redraw slows to every 2 s once the runner turns out to fill the cores; if help covers the
+    screen at that moment, the new timer waits for the screen to be shown again."""
+    from accelmark_tui.screens.live_run import LiveRunScreen
+
+    screen = LiveRunScreen(session=fake_session(fixed_live(clock)), start=False)
+    app = live_app(lambda: screen, services=services)
+    async with app.run_test(size=SIZES["wide"]) as pilot:
+        await pilot.pause(0.3)
+        await pilot.press("f1")
+        await pilot.pause(0.2)
+        screen._retime(0.3)
+        before = screen.redraws
+        await asyncio.sleep(1.0)
+        assert screen.redraws == before
+        await pilot.press("escape")
+        await pilot.pause(1.0)
+        assert screen.redraws >= before + 2  # the forced frame, then the 0.3 s timer
+
+
+@pytest.mark.anyio
+async def test_failed_run_tells_listeners_its_error(live_app, services, clock, tmp_path):
+    """The autorun report (what bench/ui_overhead.py reads) carries the failure's sentence."""
+    import json
+
+    from accelmark_tui.errors import UsageError
+    from accelmark_tui.screens.live_run import LiveRunScreen
+    from accelmark_tui.ui.autorun import Reporter
+
+    screen = LiveRunScreen(session=fake_session(fixed_live(clock)), start=False)
+    app = live_app(lambda: screen, services=services)
+    async with app.run_test(size=SIZES["wide"]) as pilot:
+        await pilot.pause(0.3)
+        screen.state_listeners.append(Reporter(app, tmp_path / "report.json", quit_after=60))
+        screen._failed(UsageError("The model file is not a GGUF file."))
+        await pilot.pause(0.2)
+        doc = json.loads((tmp_path / "report.json").read_text())
+        assert doc["state"] == "failed" and doc["error"] == "The model file is not a GGUF file."
+
+
+@pytest.mark.anyio
+async def test_progress_panel_says_when_nothing_is_left_even_after_painting():
+    from textual.app import App
+
+    from accelmark_tui.screens.widgets.progress import NOTHING, ProgressPanel
+
+    class One(App):
+        def compose(self):
+            yield ProgressPanel(id="p")
+
+    async with One().run_test(size=(80, 10)) as pilot:
+        panel = pilot.app.query_one(ProgressPanel)
+        await pilot.pause(0.1)  # painted with no lines yet
+        panel.set_scenarios([])
+        await pilot.pause(0.1)
+        assert panel.size.height == 1 and panel.render_line(0).text.startswith(NOTHING[:20])
+
+
 # ── real runs on the embedded model ──────────────────────────────────────────
 
 

@@ -43,3 +43,23 @@ def test_a_failing_sample_ends_sampling_quietly():
     assert sampler.first.wait(2)
     assert until(lambda: not sampler._thread.is_alive())
     assert sampler.failed and sampler.snapshot() == []
+
+
+def test_resume_without_a_pause_takes_no_extra_sample():
+    """The screen resumes the sampler whenever it is shown (also right after start): only a real
+    pause makes the next sample come at once; two samples in a row would read CPU % over ~0 s."""
+    counter = itertools.count()
+    sampler = PeriodicSampler(lambda: {"n": next(counter)}, period=60.0)
+    sampler.start()
+    try:
+        assert sampler.first.wait(2)
+        sampler.resume()
+        time.sleep(0.2)
+        assert [s["n"] for s in sampler.snapshot()] == [0]
+        sampler.pause()
+        sampler.resume()
+        assert until(lambda: len(sampler.snapshot()) == 2)
+        time.sleep(0.2)
+        assert len(sampler.snapshot()) == 2
+    finally:
+        sampler.stop()
