@@ -71,9 +71,6 @@ class Tmux:
     def screen(self, name: str) -> str:
         return self._t("capture-pane", "-p", "-J", "-t", name, check=False)
 
-    def keys(self, name: str, *keys: str) -> None:
-        self._t("send-keys", "-t", name, *keys, check=False)
-
     def kill(self, name: str) -> None:
         self._t("kill-session", "-t", name, check=False)
 

@@ -88,7 +88,7 @@ class LiveRunScreen(AccelmarkScreen):
         self._shown_results: set[str] = set()
         self._sampler: PeriodicSampler | None = None
         self._timer = None
-        self._interval = 1.0
+        self._interval = 1.0 / self.REDRAW_HZ  # the redraw timer's; _retime changes it
         self._charted_at = float("-inf")
         self._chart_period = self.CHART_PERIOD_S
         self._status_text = ""
@@ -130,7 +130,6 @@ class LiveRunScreen(AccelmarkScreen):
         if getattr(self.app.services, "telemetry", None) is not None:
             self._sampler = PeriodicSampler(self.app.services.telemetry, self.TELEMETRY_PERIOD_S)
             self._sampler.start()
-        self._interval = 1.0 / self.REDRAW_HZ
         self._timer = self.set_interval(self._interval, self._redraw)
         self._redraw()
 
@@ -334,7 +333,7 @@ class LiveRunScreen(AccelmarkScreen):
         self.query_one("#live-progress", ProgressPanel).show(snap, self.state in ("running", "stopping", "watching"))
         now = time.monotonic()
         if force or now - self._charted_at >= self._chart_period - 0.05:
-            self._charted_at = now  # the costly part (canvas, sparklines): once a second
+            self._charted_at = now  # the costly part (charts, gauges): once a chart period
             self._draw_charts(snap)
             self.query_one("#live-gauges", LoadPanel).show(snap, self.telemetry())
         self._draw_log(snap)

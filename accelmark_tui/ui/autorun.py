@@ -87,15 +87,15 @@ class Reporter:
         self.started: tuple[float, float] | None = None
 
     def __call__(self, screen, state: str) -> None:
+        from accelmark_tui.results.layout import atomic_write_json
+
         if state == "running" and self.started is None:
             self.started = (time.monotonic(), _process_cpu())  # the runner is being started
         elif state in ENDED:
             t0, c0 = self.started or (time.monotonic(), _process_cpu())
             doc = {"state": state, "error": screen.error, "window_s": round(time.monotonic() - t0, 3),
                    "cpu_s": round(_process_cpu() - c0, 4)}
-            tmp = self.path.with_name(self.path.name + ".tmp")
-            tmp.write_text(json.dumps(doc), encoding="utf-8")
-            tmp.replace(self.path)
+            atomic_write_json(self.path, doc)
             self.app.set_timer(self.quit_after, self.app.exit)  # the summary shows for a moment
 
 

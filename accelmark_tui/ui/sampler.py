@@ -20,8 +20,7 @@ class PeriodicSampler:
         self.first = threading.Event()  # set once the first sample is in (or sampling gave up)
         self.failed = False
         self._lock = threading.Lock()  # the UI thread copies while this thread appends
-        self._paused = False
-        self._running = threading.Event()
+        self._running = threading.Event()  # cleared while paused
         self._stopped = threading.Event()
         self._wake = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="telemetry", daemon=True)
@@ -31,15 +30,13 @@ class PeriodicSampler:
         self._thread.start()
 
     def pause(self) -> None:
-        self._paused = True
         self._running.clear()
 
     def resume(self) -> None:
         """After a pause, sample now rather than a period later (not paused: nothing to do, so a
         sample is never taken twice in a row: CPU % over a few milliseconds reads 0 or 100)."""
-        if not self._paused:
+        if self._running.is_set():
             return
-        self._paused = False
         self._running.set()
         self._wake.set()
 

@@ -16,7 +16,6 @@ from typing import Sequence
 from rich.segment import Segment
 from rich.style import Style
 from textual.color import Color
-from textual.geometry import Size
 from textual.strip import Strip
 from textual.widget import Widget
 from textual_plot import PlotWidget
@@ -62,8 +61,32 @@ class ThemeColours:
             self._theme_colours = (theme, self.app.get_css_variables())  # type: ignore[attr-defined]
         return self._theme_colours[1]
 
+    def theme_style(self, name: str, fallback: str | None = None) -> Style:
+        """The widget's base style with a theme colour (``name``, else ``fallback``) as foreground."""
+        colour = self._colours().get(name, fallback)
+        return self.rich_style + _style(colour, self.background_colors[1])  # type: ignore[attr-defined]
 
-class LiveChart(ThemeColours, Widget, can_focus=False):
+
+class CachedRows(ThemeColours):
+    """A widget that draws all its rows at once (``build_rows``) and again only when its size, the
+    theme or its data (``draws``, bumped by the widget when its data changes) did: every other
+    frame is served from the cache."""
+
+    _strips: tuple[tuple, list[Strip]] | None = None
+    draws = 0  # how many times the data changed (tests check the rate)
+
+    def build_rows(self) -> list[Strip]:
+        raise NotImplementedError
+
+    def render_line(self, y: int) -> Strip:
+        key = (self.size, self.app.theme, self.draws)  # type: ignore[attr-defined]
+        if self._strips is None or self._strips[0] != key:
+            self._strips = (key, self.build_rows())
+        strips = self._strips[1]
+        return strips[y] if 0 <= y < len(strips) else Strip.blank(self.size.width, self.rich_style)  # type: ignore[attr-defined]
+
+
+class LiveChart(CachedRows, Widget, can_focus=False):
     """Series against time, y from zero: tick labels left and below, one braille line per series."""
 
     DEFAULT_CSS = """
@@ -75,8 +98,6 @@ class LiveChart(ThemeColours, Widget, can_focus=False):
         super().__init__(id=id, classes=classes)
         self._lines: list[Line] = []
         self._fingerprint: tuple | None = None
-        self._strips: tuple[tuple, list[Strip]] | None = None  # (size, theme, draw count) → rows
-        self.draws = 0  # how many times the data was re-plotted (tests check the rate)
 
     def key_title(self, title: str, lines: Sequence[tuple[str, str]]) -> None:
         """The border title doubles as the legend (coloured labels): an in-plot legend box would
@@ -95,28 +116,17 @@ class LiveChart(ThemeColours, Widget, can_focus=False):
         self.refresh()
         return True
 
-    def render_line(self, y: int) -> Strip:
-        rows = self._rows(self.size)
-        return rows[y] if 0 <= y < len(rows) else Strip.blank(self.size.width, self.rich_style)
-
-    def _rows(self, size: Size) -> list[Strip]:
-        key = (size, self.app.theme, self.draws)
-        if self._strips is None or self._strips[0] != key:
-            self._strips = (key, self._build(size.width, size.height))
-        return self._strips[1]
-
-    def _build(self, width: int, height: int) -> list[Strip]:
+    def build_rows(self) -> list[Strip]:
+        width, height = self.size
         base = self.rich_style
-        colours = self._colours()
-        bg = self.background_colors[1]
-        muted = base + _style(colours.get("foreground-muted"), bg)
+        muted = self.theme_style("foreground-muted")
         lw = self.Y_LABEL_WIDTH
         pw, ph = width - lw - 1, height - 2  # plot area: a column for the axis, rows for axis and labels
         if pw < 2 or ph < 1:
             return [Strip.blank(width, base) for _ in range(height)]
         # Braille gives two dots a cell: more points than that are drawn over each other.
         series = [downsample(xs, ys, 2 * pw) for xs, ys, _, _ in self._lines if len(xs) >= 2]
-        styles = [base + _style(colours.get(c, c), bg) for xs, _, c, _ in self._lines if len(xs) >= 2]
+        styles = [self.theme_style(c, c) for xs, _, c, _ in self._lines if len(xs) >= 2]
         xs_all = [x for xs, _ in series for x in (xs[0], xs[-1])]
         x_range = (min(xs_all), max(xs_all)) if xs_all else (0.0, 1.0)
         y_top = braille.nice_ceiling(max((max(ys) for _, ys in series), default=1.0))

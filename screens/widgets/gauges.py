@@ -17,14 +17,14 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from accelmark_tui.screens.widgets import braille
-from accelmark_tui.screens.widgets.charts import ThemeColours, _style
+from accelmark_tui.screens.widgets.charts import CachedRows
 
 SPARK_POINTS = 60  # the last minute of 1 Hz telemetry, or the last 60 feed points
 LABEL_WIDTH, VALUE_WIDTH = 12, 9
 Row = tuple[str, str, tuple[float, ...]]  # label, value text, points
 
 
-class LoadPanel(ThemeColours, Widget, can_focus=False):
+class LoadPanel(CachedRows, Widget, can_focus=False):
     """Requests in flight and send lag (from the engine's series), CPU and RAM (telemetry), and a
     row per accelerator that reports utilisation (NVML / amdsmi), added when first seen."""
 
@@ -35,8 +35,6 @@ class LoadPanel(ThemeColours, Widget, can_focus=False):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.rows: list[Row] = [(label, "-", ()) for label in ("in flight", "send lag p99", "CPU %", "RAM GB")]
-        self._strips: tuple[tuple, list[Strip]] | None = None
-        self.draws = 0  # how many times a value changed (tests check the rate)
 
     def value(self, label: str) -> str | None:
         return next((v for lab, v, _ in self.rows if lab == label), None)
@@ -70,25 +68,18 @@ class LoadPanel(ThemeColours, Widget, can_focus=False):
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return len(self.rows)
 
-    def render_line(self, y: int) -> Strip:
-        key = (self.size, self.app.theme, self.draws)
-        if self._strips is None or self._strips[0] != key:
-            self._strips = (key, [self._row(r) for r in self.rows])
-        strips = self._strips[1]
-        return strips[y] if 0 <= y < len(strips) else Strip.blank(self.size.width, self.rich_style)
-
-    def _row(self, row: Row) -> Strip:
-        label, value, points = row
-        width = self.size.width
-        base = self.rich_style
-        colours = self._colours()
-        bg = self.background_colors[1]
-        muted = base + _style(colours.get("foreground-muted"), bg)
+    def build_rows(self) -> list[Strip]:
+        width, base = self.size.width, self.rich_style
+        muted = self.theme_style("foreground-muted")
+        primary, bg = self._colours().get("primary"), self.background_colors[1]
         spark_width = max(0, width - LABEL_WIDTH - VALUE_WIDTH)
-        segs = [Segment(label[:LABEL_WIDTH].ljust(LABEL_WIDTH), muted),
-                Segment(value[:VALUE_WIDTH - 1].rjust(VALUE_WIDTH - 1) + " ", base)]
-        segs += _spark_segments(braille.spark(points, spark_width), colours.get("primary"), bg, base)
-        return Strip(segs).adjust_cell_length(width, base)
+        strips = []
+        for label, value, points in self.rows:
+            segs = [Segment(label[:LABEL_WIDTH].ljust(LABEL_WIDTH), muted),
+                    Segment(value[:VALUE_WIDTH - 1].rjust(VALUE_WIDTH - 1) + " ", base)]
+            segs += _spark_segments(braille.spark(points, spark_width), primary, bg, base)
+            strips.append(Strip(segs).adjust_cell_length(width, base))
+        return strips
 
 
 def _last(points: Sequence[float]) -> tuple[float, ...]:

@@ -15,7 +15,7 @@ from textual.geometry import Size
 from textual.strip import Strip
 from textual.widget import Widget
 
-from accelmark_tui.screens.widgets.charts import ThemeColours, _style
+from accelmark_tui.screens.widgets.charts import CachedRows
 from accelmark_tui.screens.widgets.live_text import progress_detail
 
 NAME_WIDTH = 12
@@ -31,7 +31,7 @@ def fit_detail(detail: str, room: int) -> str:
     return " · ".join(part for part in detail.split(" · ") if not part.endswith("%"))
 
 
-class ProgressPanel(ThemeColours, Widget, can_focus=False):
+class ProgressPanel(CachedRows, Widget, can_focus=False):
     DEFAULT_CSS = """
     ProgressPanel { height: auto; }
     """
@@ -40,17 +40,12 @@ class ProgressPanel(ThemeColours, Widget, can_focus=False):
         super().__init__(id=id, classes=classes)
         self.lines: list[Line] = []
         self._named = False  # set_scenarios was called (an empty list then means nothing to run)
-        self._strips: tuple[tuple, list[Strip]] | None = None
-        self.draws = 0
 
     def set_scenarios(self, names: Iterable[str]) -> None:
         self._named = True  # even an empty list changes what is drawn (the "nothing left" line)
         self.lines = [(n, "pending", 0, 1, "waiting") for n in names]
         self.draws += 1
         self.refresh(layout=True)
-
-    def line(self, scenario: str) -> Line | None:
-        return next((ln for ln in self.lines if ln[0] == scenario), None)
 
     def show(self, snap: dict[str, Any], active: bool) -> None:
         """``active``: the run is still going (the current scenario moves, the rest wait)."""
@@ -65,7 +60,7 @@ class ProgressPanel(ThemeColours, Widget, can_focus=False):
         self._set(lines)
 
     def _set(self, lines: list[Line]) -> None:
-        if lines == self.lines and self._strips is not None:
+        if lines == self.lines:
             return
         grew = len(lines) != len(self.lines)
         self.lines = lines
@@ -75,20 +70,9 @@ class ProgressPanel(ThemeColours, Widget, can_focus=False):
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return max(1, len(self.lines)) if self._named else len(self.lines)
 
-    def render_line(self, y: int) -> Strip:
-        key = (self.size, self.app.theme, self.draws)
-        if self._strips is None or self._strips[0] != key:
-            self._strips = (key, self._build())
-        strips = self._strips[1]
-        return strips[y] if 0 <= y < len(strips) else Strip.blank(self.size.width, self.rich_style)
-
-    def _build(self) -> list[Strip]:
+    def build_rows(self) -> list[Strip]:
         width, base = self.size.width, self.rich_style
-        colours, bg = self._colours(), self.background_colors[1]
-
-        def fg(name: str) -> Style:
-            return base + _style(colours.get(name), bg)
-
+        fg = self.theme_style
         muted = fg("foreground-muted")
         if not self.lines:
             return [Strip([Segment(NOTHING, base)]).adjust_cell_length(width, base)] if self._named else []
