@@ -96,15 +96,9 @@ def accelmark_exe() -> str:
     return exe or f"{_sh(sys.executable)} -m accelmark_tui"
 
 
-def launcher(kind: str) -> str:
-    """How the app is started for a run: ``accelmark`` once app.py installs the autorun hook."""
-    exe = shutil.which("accelmark", path=str(Path(sys.executable).parent)) or shutil.which("accelmark")
-    if kind == "auto":
-        app_py = (REPO / "accelmark_tui" / "ui" / "app.py").read_text(encoding="utf-8")
-        kind = "accelmark" if "autorun" in app_py and exe else "module"
-    if kind == "accelmark" and exe:
-        return exe
-    return f"{_sh(sys.executable)} -m accelmark_tui.ui.autorun"  # the same App class, autorun installed
+def launcher() -> str:
+    """How the app is started for a run: the installed ``accelmark`` (app.py installs the autorun hook)."""
+    return accelmark_exe()
 
 
 # ── (a) + (b) ────────────────────────────────────────────────────────────────
@@ -224,8 +218,6 @@ def main() -> int:
     ap.add_argument("--launches", type=int, default=5, help="app launches for the startup time (default 5)")
     ap.add_argument("--runs", type=int, default=1,
                     help="repeated runs of the interactive scenario inside each run (default 1; more averages noise)")
-    ap.add_argument("--launcher", choices=["auto", "accelmark", "module"], default="auto",
-                    help="how the app is started (auto: `accelmark` once app.py installs autorun)")
     ap.add_argument("--skip-runs", action="store_true", help="only startup time and the memory bound")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = ap.parse_args()
@@ -237,7 +229,7 @@ def main() -> int:
     from accelmark_tui.detect import detect_machine
 
     cpu_name = detect_machine(use_cache=True).cpu.model
-    command = launcher(args.launcher)
+    command = launcher()
     work = Path(tempfile.mkdtemp(prefix="accelmark-ui-bench-"))
     env = {"ACCELMARK_DATA_DIR": str(work / "data"), "ACCELMARK_CONFIG_DIR": str(work / "config"),
            "ACCELMARK_CACHE_DIR": str(work / "cache"), "TERM": "xterm-256color"}

@@ -18,7 +18,7 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Header, Static
 
 from accelmark_tui.results.store import SCENARIO_ORDER
-from accelmark_tui.results.tables import decode_tok_s, fmt
+from accelmark_tui.scenarios.format import decode_tok_s, fmt
 from accelmark_tui.screens.widgets.tables import fill_table
 from accelmark_tui.ui.base import AccelmarkScreen
 

@@ -1,7 +1,7 @@
 """The submitter profile, asked for once: before the first run or submission, never at launch.
 
 Fields are checked one by one (errors beside each) with the same rules the
-engine applies when it saves (``results.profile``), then saved through
+engine applies when it saves (``config``), then saved through
 ``services.save_profile`` into the platformdirs config folder.
 Dismisses with the saved Profile, ``SKIPPED`` ("Skip for now"), or None (Esc: go back).
 """
@@ -30,7 +30,7 @@ TYPES = ("individual", "vendor", "research")
 def field_errors(login: str, kind: str, organization: str, contact: str) -> dict[str, str]:
     """One sentence per bad field (the engine's rules, split by field)."""
     from accelmark_tui.errors import UsageError
-    from accelmark_tui.results.profile import EMAIL_RE, SUBMISSION_TYPES, validate_login
+    from accelmark_tui.config import EMAIL_RE, SUBMISSION_TYPES, validate_login
 
     errors: dict[str, str] = {}
     try:
@@ -117,7 +117,7 @@ class ProfileModal(AccelmarkModal):
     @on(Button.Pressed, "#save")
     def action_save(self) -> None:
         from accelmark_tui.errors import user_message
-        from accelmark_tui.results.profile import Profile
+        from accelmark_tui.config import Profile
 
         login, kind, organization, contact = self.values()
         errors = field_errors(login, kind, organization, contact)

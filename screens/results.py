@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Static
 
-from accelmark_tui.results.tables import fmt
+from accelmark_tui.scenarios.format import fmt
 from accelmark_tui.screens.widgets.tables import fill_table
 from accelmark_tui.ui.base import AccelmarkScreen
 

@@ -17,7 +17,7 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Footer, Header, Static
 
-from accelmark_tui.results.tables import fmt
+from accelmark_tui.scenarios.format import fmt
 from accelmark_tui.screens.widgets.blocks import accuracy_receipt, scenario_table
 from accelmark_tui.screens.widgets.curves import CURVE_SCENARIOS, CurvesPanel
 from accelmark_tui.screens.widgets.tables import BlockTable

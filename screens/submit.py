@@ -219,7 +219,7 @@ class SubmitScreen(AccelmarkScreen):
 
     # -- the submitter profile ------------------------------------------------------------------
     def action_profile(self, then_submit: bool = False) -> None:
-        from accelmark_tui.results.profile import Profile
+        from accelmark_tui.config import Profile
         from accelmark_tui.screens.profile_modal import ProfileModal
 
         initial = self.profile or (Profile(self.login) if self.login else None)

@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     from accelmark_tui.errors import UsageError
     from accelmark_tui.paths import results_root
     from accelmark_tui.results.store import find_run
-    from accelmark_tui.settings import load_settings
+    from accelmark_tui.config import load_settings
     from accelmark_tui.submit import DEFAULT_API, ENV_API
     from accelmark_tui.submit.flow import SubmitBlocked, blocked_sentence, plan, submit, _profile_login
 

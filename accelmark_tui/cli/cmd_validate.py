@@ -51,7 +51,7 @@ def out(text: str, stream: Any = None) -> None:
 def run(args: argparse.Namespace) -> int:
     from accelmark_tui.paths import results_root
     from accelmark_tui.results.store import find_run
-    from accelmark_tui.settings import load_settings
+    from accelmark_tui.config import load_settings
     from accelmark_tui.submit.checklist import blocking, build_checklist
     from accelmark_tui.submit.flow import _profile_login
 

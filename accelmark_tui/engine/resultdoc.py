@@ -15,7 +15,7 @@ from typing import Any
 
 from accelmark_tui import paths
 from accelmark_tui.results import assemble
-from accelmark_tui.results.identity import PLACEHOLDER_SUBMITTER
+from accelmark_tui.config import PLACEHOLDER_SUBMITTER
 from accelmark_tui.results.layout import RunDir, RunState, atomic_write_json, check_writable, read_json
 
 # Python distribution whose version is the runner's framework_version.
@@ -52,11 +52,11 @@ class ResultWriter:
     def create(cls, *, machine, suite: dict, runner, model, framework_version: str, tier: str,
                submitter: str | None, output_dir: str | None, num_runs: int | None = None,
                warmup_runs: int | None = None, chip: dict[str, Any] | None = None) -> "ResultWriter":
-        from accelmark_tui.results.profile import current_submitter
+        from accelmark_tui.config import current_submitter
 
         who, kind = current_submitter()
         if submitter:
-            from accelmark_tui.results.profile import validate_login
+            from accelmark_tui.config import validate_login
 
             who = validate_login(submitter)
         ex = model.extra

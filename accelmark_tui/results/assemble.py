@@ -15,7 +15,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping
 
-from accelmark_tui.results.identity import PLACEHOLDER_SUBMITTER, Identity, identity_of
+from accelmark_tui.config import PLACEHOLDER_SUBMITTER
+from accelmark_tui.results.identity import Identity, identity_of
 
 SCHEMA_VERSION = "1.0"
 # accelmark's own scenarios: results under new ``metrics`` keys, never upstream scenarios.

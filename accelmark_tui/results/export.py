@@ -13,7 +13,7 @@ import io
 from typing import Any
 
 from accelmark_tui.results.store import RunData
-from accelmark_tui.results.tables import cv_of, decode_tok_s, fmt, kv, table
+from accelmark_tui.scenarios.format import cv_of, decode_tok_s, fmt, kv, table
 
 COLUMNS = [
     "run_name", "date", "status", "chip", "chip_count", "chip_memory_gb", "platform", "cpu", "threads",

@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from accelmark_tui.config import validate_login
 from accelmark_tui.errors import OutputError, UsageError
-
-PLACEHOLDER_SUBMITTER = "unsubmitted"
 
 # Exactly these keys, no more: a different key set gives a different hash than upstream.
 IDENTITY_KEYS = (
@@ -132,8 +131,7 @@ def restamp(run_dir: str | os.PathLike[str], new_login: str, *, submission_type:
     Returns the new folder path. Identity is recomputed from the documents
     themselves, so a second call with the same login is a no-op.
     """
-    from accelmark_tui.results.layout import atomic_write_json, read_json
-    from accelmark_tui.results.profile import validate_login
+    from accelmark_tui.jsonfile import atomic_write_json, read_json
 
     login = validate_login(new_login)
     folder = Path(run_dir)

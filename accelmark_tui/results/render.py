@@ -11,7 +11,7 @@ from typing import Any, Sequence
 
 from accelmark_tui.results.export import to_csv, to_markdown  # noqa: F401  (re-exported)
 from accelmark_tui.results.store import RunData, RunSummary
-from accelmark_tui.results.tables import cv_of, decode_tok_s, fmt, kv, table
+from accelmark_tui.scenarios.format import cv_of, decode_tok_s, fmt, kv, table
 
 
 def _model_label(s: RunSummary) -> str:

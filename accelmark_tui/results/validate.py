@@ -16,7 +16,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from accelmark_tui.results.identity import PLACEHOLDER_SUBMITTER, identity_from_result
+from accelmark_tui.config import PLACEHOLDER_SUBMITTER
+from accelmark_tui.results.identity import identity_from_result
 from accelmark_tui.results.layout import TIERS, RunDir
 
 MIN_RUNS = 3  # upstream's floor for suites it does not know

@@ -6,6 +6,5 @@ here reaches the network except ``github.py``, and only ``flow.submit`` calls it
 
 from __future__ import annotations
 
-DEFAULT_REPO = "FreedomIntelligence/AccelMark"
 DEFAULT_API = "https://api.github.com"
 ENV_API = "ACCELMARK_GITHUB_API"

@@ -15,10 +15,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from accelmark_tui.results.identity import PLACEHOLDER_SUBMITTER
+from accelmark_tui.config import DEFAULT_REPO, PLACEHOLDER_SUBMITTER
 from accelmark_tui.results.layout import RunDir
 from accelmark_tui.results.validate import ERROR, Problem, validate_run_dir
-from accelmark_tui.submit import DEFAULT_REPO
 
 UPSTREAM_SUITES = tuple(f"suite_{c}" for c in "ABCDEFG")
 # Where a hardware label comes from on an endpoint run; only these may be submitted.

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from accelmark_tui.config import DEFAULT_REPO
 from accelmark_tui.errors import AccelmarkError, UsageError
 from accelmark_tui.results.identity import identity_from_result
 from accelmark_tui.results.layout import RunDir, read_json
-from accelmark_tui.submit import DEFAULT_REPO
 from accelmark_tui.submit.auth import Token
 from accelmark_tui.submit.bundle import Bundle, branch_name, build_bundle, pr_text
 from accelmark_tui.submit.checklist import Check, blocking, build_checklist, suite_refusal
@@ -98,7 +98,7 @@ def _recorded_submitter(rd: RunDir) -> str | None:
 
 
 def _profile_login() -> tuple[str | None, str | None]:
-    from accelmark_tui.results.profile import load_profile
+    from accelmark_tui.config import load_profile
 
     try:
         profile = load_profile()

@@ -68,12 +68,8 @@ class AccelmarkApp(App):
 
     def on_mount(self) -> None:
         # A developer hook (ACCELMARK_AUTORUN, used by bench/ui_overhead.py): open straight on a live run.
-        try:
-            from accelmark_tui.ui.autorun import install
-        except ModuleNotFoundError as exc:
-            if exc.name != "accelmark_tui.ui.autorun":
-                raise
-            return
+        from accelmark_tui.ui.autorun import install
+
         install(self)
 
     # -- the one error path ---------------------------------------------------------

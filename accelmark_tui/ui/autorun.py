@@ -87,7 +87,7 @@ class Reporter:
         self.started: tuple[float, float] | None = None
 
     def __call__(self, screen, state: str) -> None:
-        from accelmark_tui.results.layout import atomic_write_json
+        from accelmark_tui.jsonfile import atomic_write_json
 
         if state == "running" and self.started is None:
             self.started = (time.monotonic(), _process_cpu())  # the runner is being started
@@ -97,23 +97,3 @@ class Reporter:
                    "cpu_s": round(_process_cpu() - c0, 4)}
             atomic_write_json(self.path, doc)
             self.app.set_timer(self.quit_after, self.app.exit)  # the summary shows for a moment
-
-
-def main() -> int:
-    """``python -m accelmark_tui.ui.autorun``: the app with autorun installed, for as long as app.py
-    does not call ``install`` itself."""
-    from accelmark_tui.ui.app import AccelmarkApp
-
-    class _AutorunApp(AccelmarkApp):
-        def on_mount(self) -> None:
-            parent = getattr(super(), "on_mount", None)
-            if parent is not None:
-                parent()
-            install(self)
-
-    _AutorunApp().run()
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

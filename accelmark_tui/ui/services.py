@@ -91,7 +91,7 @@ class Services:
 
     # -- profile -------------------------------------------------------------------
     def profile(self):
-        from accelmark_tui.results.profile import load_profile
+        from accelmark_tui.config import load_profile
 
         try:
             return load_profile()
@@ -99,14 +99,14 @@ class Services:
             return None
 
     def save_profile(self, profile) -> None:
-        from accelmark_tui.results.profile import save_profile
+        from accelmark_tui.config import save_profile
 
         save_profile(profile)
 
     # -- submitting (the submit screen; the token is passed in, never kept here) ---------
     def submit_repo(self) -> str:
         """The target leaderboard: ``submit_repo`` in settings.json, else the default."""
-        from accelmark_tui.settings import load_settings
+        from accelmark_tui.config import load_settings
 
         return load_settings().submit_repo
 

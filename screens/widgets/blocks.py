@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from accelmark_tui.results.tables import cv_of, decode_tok_s, fmt
+from accelmark_tui.scenarios.format import cv_of, decode_tok_s, fmt
 
 Table = tuple[str, list[str], list[list[str]]]
 

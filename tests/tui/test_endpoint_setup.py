@@ -15,7 +15,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from accelmark_tui.results.profile import Profile
+from accelmark_tui.config import Profile
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
 from openai_server import FakeOpenAI  # noqa: E402

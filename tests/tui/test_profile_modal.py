@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from accelmark_tui.results.profile import Profile, load_profile, profile_path
+from accelmark_tui.config import Profile, load_profile, profile_path
 
 pytestmark = pytest.mark.anyio
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from accelmark_tui.engine.models import embedded_model_path
-from accelmark_tui.results.profile import Profile, load_profile
+from accelmark_tui.config import Profile, load_profile
 
 pytestmark = pytest.mark.anyio
 

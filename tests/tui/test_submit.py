@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from results_data import build_root, screen_app, services_for
 
-from accelmark_tui.results.profile import Profile, load_profile, save_profile
+from accelmark_tui.config import Profile, load_profile, save_profile
 
 REPO = Path(__file__).resolve().parents[2]
 SIZES = {"wide": (120, 40), "small": (80, 24)}
@@ -332,7 +332,7 @@ async def test_the_target_repository_comes_from_settings(services, root, github,
     import json
 
     from accelmark_tui.screens.error_modal import ErrorModal
-    from accelmark_tui.settings import settings_path
+    from accelmark_tui.config import settings_path
 
     github.state.add_repo("example-lab/Leaderboard", gs.upstream_files())
     settings_path().parent.mkdir(parents=True, exist_ok=True)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from accelmark_tui.errors import UsageError
+from accelmark_tui.config import PLACEHOLDER_SUBMITTER
 from accelmark_tui.results.identity import (
-    PLACEHOLDER_SUBMITTER,
     chip_slug,
     compute_run_id,
     identity_from_result,

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from accelmark_tui.errors import UsageError
-from accelmark_tui.results.identity import PLACEHOLDER_SUBMITTER
-from accelmark_tui.results.profile import (
+from accelmark_tui.config import PLACEHOLDER_SUBMITTER
+from accelmark_tui.config import (
     Profile,
     current_submitter,
     load_profile,

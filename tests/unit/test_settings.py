@@ -7,8 +7,8 @@ import json
 import pytest
 
 from accelmark_tui.errors import UsageError
-from accelmark_tui.settings import Settings, load_settings, save_settings, settings_path, validate_repo
-from accelmark_tui.submit import DEFAULT_REPO
+from accelmark_tui.config import Settings, load_settings, save_settings, settings_path, validate_repo
+from accelmark_tui.config import DEFAULT_REPO
 
 
 def test_defaults_without_a_file(tmp_path):
