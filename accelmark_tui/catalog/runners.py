@@ -78,6 +78,12 @@ class RunnerInfo:
         return self.accelmark.get("kind") == "endpoint"
 
     @property
+    def prepare_hook(self) -> str | None:
+        """``module:function`` doing this runner's parent-side set-up (``engine.backend.PreparedModel``), if any."""
+        hook = self.accelmark.get("prepare")
+        return str(hook) if hook else None
+
+    @property
     def requires_modules(self) -> list[str]:
         return [str(m) for m in self.accelmark.get("requires_modules") or []]
 

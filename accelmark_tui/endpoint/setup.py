@@ -16,23 +16,26 @@ from urllib.parse import urlsplit
 
 from accelmark_tui.endpoint import probe
 from accelmark_tui.endpoint.serve import ServedProcess
-from accelmark_tui.engine.backend import ModelSpec
+from accelmark_tui.engine.backend import ModelSpec, PreparedModel
 from accelmark_tui.errors import UsageError
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1", "0.0.0.0")
 API_KINDS = ("chat", "completions")
+TIMEOUTS = ("connect_timeout_s", "first_byte_timeout_s", "idle_timeout_s")
 
 
 @dataclass
-class EndpointPrepared:
-    base_url: str
-    served_model: str
-    model: ModelSpec
-    chip: dict[str, Any]
-    endpoint: dict[str, Any]  # task.extra_config.endpoint
-    backend_options: dict[str, Any]
-    server: ServedProcess | None = None
+class EndpointPrepared(PreparedModel):
+    """The session's ``PreparedModel`` for an endpoint run, with what the server told us."""
+
+    base_url: str = ""
+    served_model: str = ""
     models: list[str] = field(default_factory=list)
+
+    @property
+    def endpoint(self) -> dict[str, Any]:
+        """``task.extra_config.endpoint``: whose hardware, which URL and model, who started the server."""
+        return self.extra_config["endpoint"]
 
 
 def declared_chip(name: str, count: int | None) -> dict[str, Any]:
@@ -45,13 +48,21 @@ def declared_chip(name: str, count: int | None) -> dict[str, Any]:
 
 
 def prepare_endpoint(req, machine, log_path: Path) -> EndpointPrepared:
-    """``req`` is the session's RunRequest; raises UsageError/NetworkError with one sentence."""
+    """The endpoint runner's ``accelmark.prepare`` hook (meta.json): ``req`` is the session's RunRequest;
+    raises UsageError/NetworkError with one sentence."""
     api = req.api or "chat"
     if api not in API_KINDS:
         raise UsageError(f"--api must be one of {', '.join(API_KINDS)}, not '{api}'.")
     if req.chip_count is not None and req.chip_count < 1:
         raise UsageError("--chip-count must be at least 1.")
-    key = probe.api_key_from_env(req.api_key_env)  # checked before any server starts
+    timeouts = {}
+    for k in TIMEOUTS:  # checked before any server starts, like the key
+        v = getattr(req, k, None)
+        if v is not None:
+            if v <= 0:
+                raise UsageError(f"--{k[:-2].replace('_', '-')} must be above 0 seconds.")
+            timeouts[k] = float(v)
+    key = probe.api_key_from_env(req.api_key_env)
     server = None
     if req.serve_cmd:
         if req.base_url:
@@ -94,10 +105,6 @@ def prepare_endpoint(req, machine, log_path: Path) -> EndpointPrepared:
     )
     options = {"base_url": base, "served_model": info.model, "api_key_env": req.api_key_env, "api": api,
                "declared": {"precision": precision}}
-    for k in ("connect_timeout_s", "first_byte_timeout_s", "idle_timeout_s"):
-        v = getattr(req, k, None)
-        if v is not None:
-            if v <= 0:
-                raise UsageError(f"--{k[:-2].replace('_', '-')} must be above 0 seconds.")
-            options[k] = float(v)
-    return EndpointPrepared(base, info.model, model, chip, endpoint, options, server, info.models)
+    options.update(timeouts)
+    return EndpointPrepared(model=model, chip=chip, extra_config={"endpoint": endpoint}, backend_options=options,
+                            server=server, base_url=base, served_model=info.model, models=info.models)

@@ -7,6 +7,7 @@ generates and stamps token arrivals as close to the engine as it can.
 
 from __future__ import annotations
 
+import importlib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,31 @@ class ModelSpec:
     source: str = "local"  # "local" | "huggingface"
     format: str = "gguf"
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class PreparedModel:
+    """What a runner's own parent-side set-up settled before anything is measured.
+
+    A runner whose model is more than a local file (the endpoint runner: start or
+    reach a server, ask what it serves, decide whose hardware the result describes)
+    names its set-up in meta.json's ``accelmark.prepare`` as ``module:function``,
+    called as ``function(request, machine, log_path)``. The session uses what it
+    returns without knowing the kind, so the engine never imports a runner's parts.
+    """
+
+    model: ModelSpec
+    chip: dict[str, Any] | None = None  # the hardware the result describes; None: this machine's
+    extra_config: dict[str, Any] = field(default_factory=dict)  # merged into task.extra_config
+    backend_options: dict[str, Any] = field(default_factory=dict)  # handed to the backend in the job
+    # Something started for the run (a server): ``stop()`` after it, ``log_path`` kept with the run.
+    server: Any = None
+
+
+def load_object(path: str) -> Any:
+    """``"package.module:name"`` → that object, imported on first use (plug-ins named as data)."""
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 @dataclass(slots=True)

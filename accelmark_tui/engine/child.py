@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import json
 import os
 import signal
@@ -27,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from accelmark_tui.engine import workload
-from accelmark_tui.engine.backend import Backend, ModelSpec
+from accelmark_tui.engine.backend import Backend, ModelSpec, load_object
 from accelmark_tui.engine.feed import FeedWriter
 from accelmark_tui.engine.gcpolicy import StepGc
 from accelmark_tui.engine.curves import PeakSearch, point, sla_of, trial_verdict
@@ -43,8 +42,7 @@ TICK_HZ = 8
 
 
 def _load_backend(path: str, options: dict | None) -> Backend:
-    module, _, cls = path.partition(":")
-    return getattr(importlib.import_module(module), cls)(options)
+    return load_object(path)(options)
 
 
 class EventsFile:

@@ -46,7 +46,7 @@ class ResultWriter:
     scenario_meta: dict[str, dict] = field(default_factory=dict)
     accuracy: dict[str, Any] | None = None
     started: dict[str, datetime] = field(default_factory=dict)
-    endpoint: dict[str, Any] | None = None  # task.extra_config.endpoint of endpoint runs
+    runner_config: dict[str, Any] | None = None  # task.extra_config from the runner's set-up (endpoint runs)
 
     @classmethod
     def create(cls, *, machine, suite: dict, runner, model, framework_version: str, tier: str,
@@ -90,8 +90,8 @@ class ResultWriter:
         self.load_seconds = load_seconds
         extra = {k: info.get(k) for k in ("threads", "context_length", "max_concurrency") if info.get(k) is not None}
         extra.update({k: v for k, v in (info.get("extra") or {}).items() if isinstance(v, (str, int, float, bool))})
-        if self.endpoint is not None:
-            extra["endpoint"] = dict(self.endpoint)
+        if self.runner_config:
+            extra.update(self.runner_config)
         self.ctx.extra_config = extra or None
         if info.get("effective_dtype"):
             self.ctx.effective_dtype = info["effective_dtype"]

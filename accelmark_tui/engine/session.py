@@ -20,6 +20,7 @@ from accelmark_tui import paths, resources
 from accelmark_tui.engine import plan as planmod
 from accelmark_tui.engine import curves, report
 from accelmark_tui.engine.metrics import LATE_SEND_MS, LATE_SHARE_WARN, Sla
+from accelmark_tui.engine.backend import PreparedModel, load_object
 from accelmark_tui.engine.host import PeakRss, RunnerProcess, describe_exit
 from accelmark_tui.engine.live import LiveRun
 from accelmark_tui.engine.records import read_records
@@ -82,7 +83,7 @@ class RunSession:
         self.proc: RunnerProcess | None = None
         self._msgs: queue.Queue[dict[str, Any]] = queue.Queue()
         self.prepared = False
-        self.endpoint = None  # EndpointPrepared for endpoint runners
+        self.prepared_model: PreparedModel | None = None  # from the runner's own set-up hook, if it has one
 
     # -- everything that can fail before measuring --------------------------
     def prepare(self) -> "RunSession":
@@ -116,8 +117,8 @@ class RunSession:
                                sla_tpot_ms=req.sla_tpot_ms, peak_start=req.peak_start, peak_max=req.peak_max)
         acc_c = max(1, min(8, max(int(c) for c in suite.get("concurrency_levels", [1]))))
         plans = [planmod.plan_scenario(s, suite, opts, accuracy_concurrency=acc_c) for s in self.scenarios]
-        if self.runner.is_endpoint:
-            return self._prepare_endpoint(plans)
+        if self.runner.prepare_hook:
+            return self._prepare_with_hook(plans, self.runner.prepare_hook)
         if req.base_url or req.serve_cmd:
             raise UsageError(f"--base-url and --serve-cmd are for the endpoint runner; {self.runner.id} runs the model "
                              "itself (pick it with --runner other_openai_endpoint).")
@@ -131,18 +132,17 @@ class RunSession:
         self.gguf = self.model.extra
         return self._prepare_output(plans)
 
-    def _prepare_endpoint(self, plans: list[dict]) -> "RunSession":
-        from accelmark_tui.endpoint.setup import prepare_endpoint
-
+    def _prepare_with_hook(self, plans: list[dict], hook: str) -> "RunSession":
+        """The runner resolves its own model (and maybe starts a server): see ``PreparedModel``."""
         log = paths.cache_dir() / "serve" / f"server-{int(time.time())}.log"
-        self.endpoint = ep = prepare_endpoint(self.req, self.machine, log)
-        self.model = ep.model
-        self.gguf = ep.model.extra
+        self.prepared_model = prep = load_object(hook)(self.req, self.machine, log)
+        self.model = prep.model
+        self.gguf = prep.model.extra
         try:
-            return self._prepare_output(plans, chip=ep.chip)
+            return self._prepare_output(plans, chip=prep.chip)
         except BaseException:
-            if ep.server:
-                ep.server.stop()
+            if prep.server:
+                prep.server.stop()
             raise
 
     def _prepare_output(self, plans: list[dict], chip: dict | None = None) -> "RunSession":
@@ -155,8 +155,8 @@ class RunSession:
             framework_version=self.framework_version, tier=req.tier, submitter=req.submitter,
             output_dir=req.output_dir, num_runs=req.runs, chip=chip,
         )
-        if self.endpoint is not None:
-            self.writer.endpoint = self.endpoint.endpoint
+        if self.prepared_model is not None:
+            self.writer.runner_config = dict(self.prepared_model.extra_config)
         self.run_dir: RunDir = self.writer.run_dir
         self.state = self.run_dir.prepare(req.force, scenarios_planned=self.scenarios)
         self.todo = [s for s in self.scenarios if s not in self.state.scenarios_done]
@@ -174,16 +174,16 @@ class RunSession:
             self._stop_server()
 
     def _stop_server(self) -> None:
-        ep = self.endpoint
-        if ep is None or ep.server is None:
+        server = self.prepared_model.server if self.prepared_model is not None else None
+        if server is None:
             return
-        ep.server.stop()
+        server.stop()
         try:  # the run keeps the server's log beside its own
-            if ep.server.log_path.exists() and self.run_dir.path.exists():
+            if server.log_path.exists() and self.run_dir.path.exists():
                 dest = self.run_dir.path / ".accelmark" / "server.log"
                 dest.parent.mkdir(parents=True, exist_ok=True)
-                dest.write_bytes(ep.server.log_path.read_bytes())
-                ep.server.log_path.unlink()
+                dest.write_bytes(server.log_path.read_bytes())
+                server.log_path.unlink()
         except OSError:
             pass
 
@@ -286,7 +286,7 @@ class RunSession:
             "accuracy_subset": str(resources.schema_path("accuracy_subset.jsonl")),
             "run_dir": str(self.run_dir.path),
             "scenarios": self.plans,
-            **({"backend_options": self.endpoint.backend_options} if self.endpoint else {}),
+            **({"backend_options": self.prepared_model.backend_options} if self.prepared_model else {}),
         }
 
     def _finish_scenario(self, name: str, rss: PeakRss) -> None:
