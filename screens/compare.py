@@ -17,8 +17,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Header, Static
 
-from accelmark_tui.results.store import SCENARIO_ORDER
 from accelmark_tui.scenarios.format import decode_tok_s, fmt
+from accelmark_tui.scenarios.registry import in_order
 from accelmark_tui.screens.widgets.tables import fill_table
 from accelmark_tui.ui.base import AccelmarkScreen
 
@@ -46,8 +46,7 @@ def _decode(block: dict) -> float | None:
 
 def compare_rows(ma: dict[str, Any], mb: dict[str, Any], acc_a: dict | None, acc_b: dict | None) -> Iterator[Row]:
     """Headline figures of two runs' metric blocks (``RunData.metrics()``), scenario by scenario."""
-    rank = {s: i for i, s in enumerate(SCENARIO_ORDER)}
-    for name in sorted(set(ma) | set(mb), key=lambda s: (rank.get(s, len(rank)), s)):
+    for name in in_order(set(ma) | set(mb)):
         a, b = ma.get(name) or {}, mb.get(name) or {}
         if name == "offline":
             ra, rb = _by(a.get("results_by_concurrency"), "client_concurrency"), \

@@ -26,11 +26,10 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Header, Log, Static
 from textual.worker import Worker, WorkerState
 
-from accelmark_tui.cli.progress import headline
+from accelmark_tui.scenarios import registry
 from accelmark_tui.screens.widgets import live_text
-from accelmark_tui.screens.widgets.blocks import scenario_table
 from accelmark_tui.screens.widgets.charts import LiveChart
-from accelmark_tui.screens.widgets.curves import CURVE_SCENARIOS, CurvesPanel
+from accelmark_tui.screens.widgets.curves import CurvesPanel
 from accelmark_tui.screens.widgets.gauges import LoadPanel
 from accelmark_tui.screens.widgets.progress import ProgressPanel
 from accelmark_tui.screens.widgets.tables import BlockTable
@@ -341,7 +340,7 @@ class LiveRunScreen(AccelmarkScreen):
 
     def _draw_charts(self, snap: dict) -> None:
         name = snap["scenario"]
-        curves = name in CURVE_SCENARIOS
+        curves = name in registry.CURVES
         if curves != self.has_class("-curves"):
             self.set_class(curves, "-curves")
         if curves:
@@ -367,7 +366,7 @@ class LiveRunScreen(AccelmarkScreen):
                 continue
             self._shown_results.add(name)
             block = snap["scenario_blocks"].get(name) or {}
-            box.mount(BlockTable(scenario_table(name, block), id=f"result-{name}"))
+            box.mount(BlockTable(registry.view(name, block), id=f"result-{name}"))
             if self._start and self.state in ("running", "stopping"):
-                self.notify(headline(name, block) or "done", title=f"{name} finished", timeout=6, markup=False)
+                self.notify(registry.headline(name, block) or "done", title=f"{name} finished", timeout=6, markup=False)
         box.set_class(bool(self._shown_results), "-has-results")

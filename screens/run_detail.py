@@ -17,9 +17,10 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Footer, Header, Static
 
+from accelmark_tui.scenarios import registry
+from accelmark_tui.scenarios.upstream import receipt_view
 from accelmark_tui.scenarios.format import fmt
-from accelmark_tui.screens.widgets.blocks import accuracy_receipt, scenario_table
-from accelmark_tui.screens.widgets.curves import CURVE_SCENARIOS, CurvesPanel
+from accelmark_tui.screens.widgets.curves import CurvesPanel
 from accelmark_tui.screens.widgets.tables import BlockTable
 from accelmark_tui.ui.base import AccelmarkScreen
 
@@ -131,12 +132,12 @@ class RunDetailScreen(AccelmarkScreen):
         for name, block in run.metrics().items():
             if not isinstance(block, dict):
                 continue
-            if name in CURVE_SCENARIOS:  # accelmark's sweep and peak search: their curves above the table
+            if name in registry.CURVES:  # accelmark's sweep and peak search: their curves above the table
                 tables.append(CurvesPanel(id=f"detail-curves-{name}", classes="detail-curves", block=(name, block)))
-            tables.append(BlockTable(scenario_table(name, block), id=f"detail-{name}"))
+            tables.append(BlockTable(registry.view(name, block), id=f"detail-{name}"))
         acc = run.accuracy_receipt()
         if acc:
-            tables.append(BlockTable(accuracy_receipt(acc), id="detail-accuracy"))
+            tables.append(BlockTable(receipt_view(acc), id="detail-accuracy"))
         box.mount_all(tables)
         notes = acc.get("notes") if acc else ((run.doc.get("accuracy") or {}).get("notes"))
         if not acc:

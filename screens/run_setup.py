@@ -22,6 +22,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, RadioButton, RadioSet, Select, Static
 
+from accelmark_tui.scenarios import registry
 from accelmark_tui.screens.widgets.endpoint_fields import EndpointFields
 from accelmark_tui.screens.widgets.form_row import field_row, show_field_error
 from accelmark_tui.ui.base import AccelmarkScreen
@@ -194,9 +195,7 @@ class RunSetupScreen(AccelmarkScreen):
         return bool(runner is not None and runner.is_endpoint)
 
     def _build_picks(self) -> None:
-        """The scenario boxes of the suite, plus accelmark's sweep and peak for an endpoint runner."""
-        from accelmark_tui.engine.plan import EXTENDED
-
+        """The scenario boxes of the suite, plus accelmark's own (sweep, peak) for an endpoint runner."""
         suite, _ = self._pair()
         endpoint = self._endpoint()
         if suite is None or self._picks_for == (suite.id, endpoint):
@@ -205,7 +204,7 @@ class RunSetupScreen(AccelmarkScreen):
         picks = self.query_one("#scenario-picks", Horizontal)
         picks.remove_children()
         names = suite.default_scenarios + [s for s in suite.extra_scenarios if s not in suite.default_scenarios]
-        own = [s for s in EXTENDED if s not in names] if endpoint else []
+        own = [s for s in registry.OWN if s not in names] if endpoint else []
         # name, not id: the old boxes are still being removed while the new ones mount.
         picks.mount_all([Checkbox(n, value=n in suite.default_scenarios, name=n, compact=True) for n in names + own])
         self.query_one("#scenario-about", Static).update(

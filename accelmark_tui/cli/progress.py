@@ -10,6 +10,8 @@ import threading
 import time
 from typing import TextIO
 
+from accelmark_tui.scenarios.registry import headline
+
 
 def _fmt_s(s: float | None) -> str:
     if s is None:
@@ -102,36 +104,3 @@ class ProgressPrinter:
         blocks = self.session.live.snapshot()["scenario_blocks"]
         for name, b in blocks.items():
             self._print(f"  {name}: {headline(name, b)}")
-
-
-def headline(name: str, b: dict) -> str:
-    if name == "offline":
-        rows = b.get("results_by_concurrency", [])
-        return ", ".join(f"c={r['client_concurrency']}: {r['throughput_tokens_per_sec']} tok/s" for r in rows)
-    if name == "online":
-        rows = b.get("results_by_qps", [])
-        return f"max valid QPS {b.get('max_valid_qps')} (SLA p99 TTFT ≤ {b.get('sla_ttft_ms')} ms); " + ", ".join(
-            f"{r['target_qps']} req/s: p99 TTFT {r['ttft_ms_p99']:.0f} ms" for r in rows)
-    if name == "interactive":
-        return (f"TTFT p50 {b.get('ttft_ms_p50'):.1f} ms, TPOT p50 {b.get('tpot_ms_p50'):.2f} ms, "
-                f"decode {b.get('decode_tokens_per_sec')} tok/s")
-    if name == "accuracy":
-        return f"score {b.get('score')} ({b.get('correct')}/{b.get('items')})"
-    if name == "sustained":
-        return f"{b.get('sustained_throughput_tokens_per_sec')} tok/s sustained"
-    if name == "burst":
-        return f"burst p99 TTFT {b.get('burst_ttft_p99_ms')} ms vs steady {b.get('steady_ttft_p99_ms')} ms"
-    if name == "sweep":
-        return ", ".join(f"c={p['concurrency']}: {_num(p.get('output_tokens_per_sec'))} tok/s, "
-                         f"{_num(p.get('tokens_per_sec_per_user'))} tok/s/user, p99 TTFT {_num(p.get('ttft_ms_p99'))} ms"
-                         for p in b.get("points", []))
-    if name == "peak":
-        best = b.get("max_rate_meeting_sla")
-        sla = (b.get("sla") or {}).get("ttft_ms_p99")
-        found = f"{best:g} req/s" if best is not None else "no rate"
-        return f"{found} met p99 TTFT ≤ {sla:g} ms over {len(b.get('trials', []))} trials ({b.get('stopped')})"
-    return ""
-
-
-def _num(v) -> str:
-    return "-" if v is None else f"{v:.0f}" if v >= 100 else f"{v:.1f}"

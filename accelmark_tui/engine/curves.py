@@ -18,8 +18,7 @@ from typing import Any, Iterable, Sequence
 from accelmark_tui.engine import metrics
 from accelmark_tui.engine.records import PHASE_MEASURE, RequestRecord
 from accelmark_tui.engine.stats import percentile
-
-DEFAULT_SWEEP_LEVELS = (1, 2, 4, 8, 16, 32)
+from accelmark_tui.scenarios.curves import pareto
 
 
 def sla_of(plan: dict[str, Any]) -> metrics.Sla | None:
@@ -62,23 +61,6 @@ def by_level(records: Iterable[RequestRecord]) -> "OrderedDict[Any, list[Request
         if r.phase == PHASE_MEASURE:
             out.setdefault(r.level, []).append(r)
     return out
-
-
-def pareto(points: list[dict[str, Any]]) -> list[int]:
-    """Indices of points no other point beats on both throughput and per-user speed."""
-    keep = []
-    for i, p in enumerate(points):
-        a, b = p.get("output_tokens_per_sec"), p.get("tokens_per_sec_per_user")
-        if a is None or b is None:
-            continue
-        dominated = any(
-            (q.get("output_tokens_per_sec") or 0) >= a and (q.get("tokens_per_sec_per_user") or 0) >= b
-            and ((q.get("output_tokens_per_sec") or 0) > a or (q.get("tokens_per_sec_per_user") or 0) > b)
-            for j, q in enumerate(points) if j != i
-        )
-        if not dominated:
-            keep.append(i)
-    return keep
 
 
 def sweep_block(records: Sequence[RequestRecord], sla: metrics.Sla | None = None) -> dict[str, Any]:

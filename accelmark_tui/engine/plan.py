@@ -11,12 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from accelmark_tui.errors import UsageError
-from accelmark_tui.results.assemble import EXTENDED_SCENARIOS
+from accelmark_tui.scenarios import registry
 
-SCENARIOS = ("accuracy", "offline", "online", "interactive", "sustained", "burst", "sweep", "peak")
-# accelmark's own scenarios: any suite can run them; their blocks go under new
-# keys of ``metrics`` and they never appear in upstream's ``scenarios_run``.
-EXTENDED = EXTENDED_SCENARIOS
 # Scenarios the upstream schema knows but this engine does not run yet.
 NOT_IMPLEMENTED = {"speculative": "speculative decoding needs a draft-model runner, which accelmark does not have yet"}
 
@@ -53,8 +49,8 @@ def _warm(opts: Options, default: int) -> int:
 def plan_scenario(name: str, suite: dict, opts: Options, accuracy_concurrency: int = 4) -> dict[str, Any]:
     if name in NOT_IMPLEMENTED:
         raise UsageError(f"Scenario '{name}' is not available: {NOT_IMPLEMENTED[name]}.")
-    if name not in SCENARIOS:
-        raise UsageError(f"Unknown scenario '{name}'; choose one of {', '.join(SCENARIOS)}, 'default' or 'all'.")
+    if name not in registry.REGISTRY:
+        raise UsageError(f"Unknown scenario '{name}'; choose one of {', '.join(registry.names())}, 'default' or 'all'.")
     max_tokens = int(opts.max_tokens or suite.get("output_tokens_max", 256))
     runs = _runs(suite, opts)
     warm_runs = int(suite.get("warmup_runs", 1))
@@ -162,10 +158,10 @@ def select_scenarios(suite: dict, selection: str | None) -> list[str]:
     else:
         names = [s.strip() for s in sel.split(",") if s.strip()]
         for s in names:
-            if s not in default and s not in extra and s not in EXTENDED:
-                raise UsageError(
-                    f"Suite {suite['suite_id']} has no scenario '{s}'; it has: {', '.join(default + extra)}, plus accelmark's sweep and peak."
-                )
+            # accelmark's own scenarios run with any suite.
+            if s not in default and s not in extra and s not in registry.OWN:
+                raise UsageError(f"Suite {suite['suite_id']} has no scenario '{s}'; it has: "
+                                 f"{', '.join(default + extra)}, plus accelmark's {' and '.join(registry.OWN)}.")
     runnable = [s for s in names if s not in NOT_IMPLEMENTED]
     if not runnable:
         raise UsageError(f"None of the selected scenarios can run here ({', '.join(names)}).")

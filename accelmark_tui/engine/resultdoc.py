@@ -17,6 +17,7 @@ from accelmark_tui import paths
 from accelmark_tui.results import assemble
 from accelmark_tui.config import PLACEHOLDER_SUBMITTER
 from accelmark_tui.results.layout import RunDir, RunState, atomic_write_json, check_writable, read_json
+from accelmark_tui.scenarios import registry
 
 # Python distribution whose version is the runner's framework_version.
 FRAMEWORK_DISTS = {"llama_cpp": "llama-cpp-python", "mlx_lm": "mlx-lm", "vllm": "vllm", "httpx": "httpx"}
@@ -108,7 +109,7 @@ class ResultWriter:
         start = self.started.get(name)
         if start is None:
             start = datetime.fromtimestamp(end.timestamp() - (seconds or 0.0), timezone.utc)
-        if name in assemble.EXTENDED_SCENARIOS:
+        if name in registry.OWN:
             # Not an upstream scenario: its block goes under a new key of the run's metrics,
             # and its folder holds <name>.json instead of an upstream-shaped result.json.
             self.blocks[name] = block
@@ -141,7 +142,7 @@ class ResultWriter:
             if name in self.blocks or (name == "accuracy" and self.accuracy):
                 continue
             try:
-                if name in assemble.EXTENDED_SCENARIOS:
+                if name in registry.OWN:
                     doc = read_json(self.run_dir.path / name / f"{name}.json")
                     self.blocks[name] = doc["metrics"][name]
                     self.scenario_meta[name] = doc["meta"]

@@ -17,15 +17,16 @@ from pathlib import Path
 from typing import Any
 
 from accelmark_tui import paths, resources
+from accelmark_tui.engine import blocks
 from accelmark_tui.engine import plan as planmod
-from accelmark_tui.engine import curves, report
-from accelmark_tui.engine.metrics import LATE_SEND_MS, LATE_SHARE_WARN, Sla
 from accelmark_tui.engine.backend import PreparedModel, load_object
+from accelmark_tui.engine.metrics import LATE_SEND_MS, LATE_SHARE_WARN
 from accelmark_tui.engine.host import PeakRss, RunnerProcess, describe_exit
 from accelmark_tui.engine.live import LiveRun
 from accelmark_tui.engine.records import read_records
 from accelmark_tui.engine.resultdoc import ResultWriter, framework_version_of
-from accelmark_tui.errors import AccelmarkError, RunnerFailed, UsageError
+from accelmark_tui.errors import RunnerFailed, UsageError
+from accelmark_tui.scenarios import registry
 
 DEFAULT_SUITE = "suite_Quick"
 
@@ -290,30 +291,11 @@ class RunSession:
         }
 
     def _finish_scenario(self, name: str, rss: PeakRss) -> None:
-        from accelmark_tui.engine.workload import load_accuracy_items
-
         records = read_records(self.run_dir.samples(name))
         p = next(p for p in self.plans if p["name"] == name)
-        served = int((self.writer.load_info or {}).get("max_concurrency", 1))
-        if name == "offline":
-            block = report.offline_block(records, served, chips=self.writer.chip_count)
-        elif name == "online":
-            block = report.online_block(records, p.get("sla_ttft_ms"), p.get("sla_tpot_ms"))
-        elif name == "interactive":
-            block = report.interactive_block(records)
-        elif name == "sustained":
-            block = report.sustained_block(records, p["steps"][0])
-        elif name == "burst":
-            block = report.burst_block(records, p["steps"][0], p.get("sla_ttft_ms"))
-        elif name == "sweep":
-            block = curves.sweep_block(records, curves.sla_of(p))
-        elif name == "peak":
-            block = curves.peak_block(records, curves.sla_of(p) or Sla(), p["steps"][0])
-        elif name == "accuracy":
-            items = load_accuracy_items(resources.schema_path("accuracy_subset.jsonl"))
-            block = report.accuracy_score(records, items)
-        else:
-            raise AccelmarkError(f"No report for scenario '{name}'.")
+        ctx = blocks.ReportContext(served_concurrency=int((self.writer.load_info or {}).get("max_concurrency", 1)),
+                                   chips=self.writer.chip_count)
+        block = blocks.build(name, records, p, ctx)
         for level, share in _late_levels(name, block):
             self.live.note(f"warning: {name} at {level:g} req/s did not hold its schedule: {share:.0%} of sends "
                            f"went out more than {LATE_SEND_MS:g} ms late, so the figures partly measure the client")
@@ -327,13 +309,7 @@ class RunSession:
 
 def _late_levels(name: str, block: dict) -> list[tuple[float, float]]:
     """Open-loop levels where over 10 % of sends were late (the result and the UI both say so)."""
-    rows = block.get("results_by_qps") if name == "online" else block.get("trials") if name == "peak" else None
-    out = []
-    for r in rows or []:
-        share = r.get("late_send_share")
-        if share is not None and share > LATE_SHARE_WARN:
-            out.append((float(r.get("target_qps") or r.get("rate") or 0), share))
-    return out
+    return registry.get(name).late_levels(block, LATE_SHARE_WARN)
 
 
 def _on_interrupt(handler):

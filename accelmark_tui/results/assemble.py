@@ -17,10 +17,9 @@ from typing import Any, Mapping
 
 from accelmark_tui.config import PLACEHOLDER_SUBMITTER
 from accelmark_tui.results.identity import Identity, identity_of
+from accelmark_tui.scenarios.registry import OWN
 
 SCHEMA_VERSION = "1.0"
-# accelmark's own scenarios: results under new ``metrics`` keys, never upstream scenarios.
-EXTENDED_SCENARIOS = ("sweep", "peak")
 ACCURACY_HINT = "Run --scenario accuracy to check model accuracy."
 DEFAULT_PARALLELISM = {
     "tensor_parallel_size": 1,
@@ -269,7 +268,7 @@ def merged_result(
     """
     ident = ctx.identity()
     # accelmark's own scenarios (sweep, peak) live under new metrics keys, never in scenarios_run.
-    order = [s for s in blocks if s not in EXTENDED_SCENARIOS]
+    order = [s for s in blocks if s not in OWN]
     ran = order + (["accuracy"] if accuracy and accuracy.get("subset_score") is not None else [])
     doc = ctx.head()
     doc["task"] = {
@@ -282,7 +281,7 @@ def merged_result(
     if ctx.runtime_metrics is not None:
         doc["task"]["runtime_metrics"] = ctx.runtime_metrics
     doc["metrics"] = {"derived": {}, **{s: blocks[s] for s in order},
-                      **{s: blocks[s] for s in blocks if s in EXTENDED_SCENARIOS}}
+                      **{s: blocks[s] for s in blocks if s in OWN}}
     doc["accuracy"] = accuracy if accuracy is not None else accuracy_placeholder()
 
     metas = [scenario_meta[s] for s in blocks if s in scenario_meta]
@@ -301,7 +300,7 @@ def merged_result(
 
     planned_list = list(planned) if planned is not None else list((ctx.suite.get("scenarios") or {}).get("default") or [])
     failed = dict(failed or {})
-    finished = ran + [s for s in blocks if s in EXTENDED_SCENARIOS]
+    finished = ran + [s for s in blocks if s in OWN]
     not_run = [s for s in planned_list if s not in finished and s not in failed]
     if failed or not_run:
         parts = [f"Partial run: {_listing(finished)} succeeded"]

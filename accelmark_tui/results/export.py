@@ -1,9 +1,11 @@
 """Flat exports of a run: CSV and a Markdown table.
 
 One row per measured step (offline concurrency, online QPS, interactive,
-sustained, burst, accuracy), and every row carries the build and the hardware,
-so rows from many runs (a quant sweep, several machines) can be concatenated
-and compared without joining anything.
+sustained, burst, a sweep's level, a peak search's trial, accuracy), and every
+row carries the build and the hardware, so rows from many runs (a quant sweep,
+several machines) can be concatenated and compared without joining anything.
+The figures are the export columns of each scenario's registry view, so they
+are the figures the terminal and the app show.
 """
 
 from __future__ import annotations
@@ -13,14 +15,15 @@ import io
 from typing import Any
 
 from accelmark_tui.results.store import RunData
-from accelmark_tui.scenarios.format import cv_of, decode_tok_s, fmt, kv, table
+from accelmark_tui.scenarios import registry
+from accelmark_tui.scenarios.upstream import receipt_view
+from accelmark_tui.scenarios.format import kv, table
+from accelmark_tui.scenarios.definition import EXPORT_FIGURES, View
 
 COLUMNS = [
     "run_name", "date", "status", "chip", "chip_count", "chip_memory_gb", "platform", "cpu", "threads",
     "framework", "framework_version", "runner_id", "suite_id", "model_id", "precision", "quantization",
-    "scenario", "test", "level", "output_tok_s", "total_tok_s", "achieved_qps",
-    "ttft_p50_ms", "ttft_p90_ms", "ttft_p99_ms", "tpot_p50_ms", "tpot_p90_ms", "tpot_p99_ms",
-    "decode_tok_s", "sla_met", "cv_pct", "elapsed_s", "accuracy_score", "accuracy_valid",
+    "scenario", "test", "level", *EXPORT_FIGURES,
 ]
 
 
@@ -54,42 +57,18 @@ def flat_rows(run: RunData) -> list[dict[str, Any]]:
     base = _context(run)
     rows: list[dict[str, Any]] = []
 
-    def add(scenario: str, test: str, level: Any = None, **figures: Any) -> None:
-        row = dict.fromkeys(COLUMNS)
-        row.update(base, scenario=scenario, test=test, level=level, **figures)
-        rows.append(row)
+    def add(scenario: str, view: View) -> None:
+        for test, level, figures in view.export_rows():
+            row = dict.fromkeys(COLUMNS)
+            row.update(base, scenario=scenario, test=test, level=level, **figures)
+            rows.append(row)
 
     for name, block in run.metrics().items():
-        if not isinstance(block, dict):
-            continue
-        if name == "offline":
-            for r in block.get("results_by_concurrency") or []:
-                c = r.get("client_concurrency")
-                add(name, f"c={c}", c, output_tok_s=r.get("throughput_tokens_per_sec"),
-                    total_tok_s=r.get("throughput_tokens_per_sec_total"), cv_pct=cv_of(r)[0],
-                    elapsed_s=r.get("elapsed_seconds_median"))
-        elif name == "online":
-            for r in block.get("results_by_qps") or []:
-                q = r.get("target_qps")
-                add(name, f"qps={q}", q, achieved_qps=r.get("achieved_qps"),
-                    **{f"{m}_{p}_ms": r.get(f"{m}_ms_{p}") for m in ("ttft", "tpot") for p in ("p50", "p90", "p99")},
-                    decode_tok_s=decode_tok_s(r.get("tpot_ms_p50")), sla_met=r.get("sla_met"),
-                    elapsed_s=r.get("elapsed_seconds_median"))
-        elif name == "interactive":
-            add(name, "c=1", 1,
-                **{f"{m}_{p}_ms": block.get(f"{m}_ms_{p}") for m in ("ttft", "tpot") for p in ("p50", "p90", "p99")},
-                decode_tok_s=decode_tok_s(block.get("tpot_ms_p50")), elapsed_s=block.get("elapsed_seconds_median"))
-        elif name == "sustained":
-            c = block.get("sustained_concurrency")
-            add(name, f"c={c} {fmt(block.get('duration_minutes'), 1)} min", c,
-                output_tok_s=block.get("sustained_throughput_tokens_per_sec"))
-        elif name == "burst":
-            add(name, f"{fmt(block.get('burst_steady_qps'))}->{fmt(block.get('burst_peak_qps'))} qps",
-                block.get("burst_peak_qps"), ttft_p50_ms=block.get("burst_ttft_p50_ms"),
-                ttft_p99_ms=block.get("burst_ttft_p99_ms"), sla_met=block.get("sla_met_during_burst"))
+        if isinstance(block, dict):
+            add(name, registry.view(name, block))
     acc = run.accuracy_receipt()
     if acc:
-        add("accuracy", "mmlu100", None, accuracy_score=acc.get("subset_score"), accuracy_valid=acc.get("valid"))
+        add("accuracy", receipt_view(acc))
     return rows
 
 

@@ -1,8 +1,8 @@
 """Plain-text views of saved runs: the run list and one run in detail.
 
 Used by ``accelmark results`` (and usable anywhere text is wanted). Each
-scenario gets a table of the figures upstream records, plus the extra ones
-accelmark measures when present (reliability, decode tok/s).
+scenario's table is its registry view (``accelmark_tui.scenarios``), the same
+columns the app and the exports show.
 """
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ from typing import Any, Sequence
 
 from accelmark_tui.results.export import to_csv, to_markdown  # noqa: F401  (re-exported)
 from accelmark_tui.results.store import RunData, RunSummary
-from accelmark_tui.scenarios.format import cv_of, decode_tok_s, fmt, kv, table
+from accelmark_tui.scenarios import registry
+from accelmark_tui.scenarios.upstream import receipt_view
+from accelmark_tui.scenarios.format import fmt, kv, table
 
 
 def _model_label(s: RunSummary) -> str:
@@ -92,61 +94,8 @@ def _header(run: RunData) -> str:
     ])
 
 
-def _offline(block: dict[str, Any]) -> str:
-    rows = []
-    for r in block.get("results_by_concurrency") or []:
-        cv, stability = cv_of(r)
-        rows.append([r.get("client_concurrency"), r.get("throughput_tokens_per_sec"), r.get("throughput_tokens_per_sec_total"),
-                     r.get("elapsed_seconds_median"), cv, stability, r.get("oom")])
-    return "Offline (output tok/s; total counts input + output)\n" + table(
-        ["concurrency", "output tok/s", "total tok/s", "elapsed s", "cv %", "stability", "oom"], rows)
-
-
-def _online(block: dict[str, Any]) -> str:
-    rows = [[r.get("target_qps"), r.get("achieved_qps"), r.get("ttft_ms_p50"), r.get("ttft_ms_p90"), r.get("ttft_ms_p99"),
-             r.get("tpot_ms_p50"), r.get("tpot_ms_p90"), r.get("tpot_ms_p99"), r.get("sla_met")]
-            for r in block.get("results_by_qps") or []]
-    title = f"Online (SLA: TTFT p99 <= {fmt(block.get('sla_ttft_ms'), 0)} ms; max valid QPS {fmt(block.get('max_valid_qps'))})"
-    return title + "\n" + table(["target QPS", "achieved", "TTFT p50", "TTFT p90", "TTFT p99",
-                                 "TPOT p50", "TPOT p90", "TPOT p99", "SLA met"], rows)
-
-
-def _interactive(block: dict[str, Any]) -> str:
-    rows = [["TTFT ms", block.get("ttft_ms_p50"), block.get("ttft_ms_p90"), block.get("ttft_ms_p99")],
-            ["TPOT ms", block.get("tpot_ms_p50"), block.get("tpot_ms_p90"), block.get("tpot_ms_p99")],
-            # Per-user decode speed at each TPOT percentile (p99 TPOT is the slow end of speed).
-            ["1000/TPOT tok/s", decode_tok_s(block.get("tpot_ms_p50")), decode_tok_s(block.get("tpot_ms_p90")),
-             decode_tok_s(block.get("tpot_ms_p99"))]]
-    extra = kv([("peak memory GB", block.get("peak_memory_gb")), ("elapsed s (median)", block.get("elapsed_seconds_median"))])
-    return "Interactive (one request at a time)\n" + table(["metric", "p50", "p90", "p99"], rows) + ("\n" + extra if extra else "")
-
-
-def _scalars(block: dict[str, Any]) -> list[tuple[str, Any]]:
-    return [(k, v) for k, v in block.items() if not isinstance(v, (dict, list)) and not k.startswith("_")]
-
-
-def _sustained(block: dict[str, Any]) -> str:
-    out = "Sustained\n" + kv(_scalars(block))
-    samples = [s for s in block.get("samples") or [] if isinstance(s, dict)]
-    if samples:
-        out += "\n" + table(["minute", "warm-up", "tok/s", "requests", "TTFT p50 ms", "TTFT p99 ms"],
-                            [[s.get("minute"), s.get("is_warmup"), s.get("throughput_tokens_per_sec"),
-                              s.get("requests_completed"), s.get("ttft_ms_p50"), s.get("ttft_ms_p99")] for s in samples])
-    return out
-
-
-def _generic(name: str, block: dict[str, Any]) -> str:
-    return f"{name.capitalize()}\n" + (kv(_scalars(block)) or "(no scalar figures)")
-
-
 def _accuracy(acc: dict[str, Any]) -> str:
-    baseline = acc.get("baseline_score")
-    if baseline is None and acc.get("subset_score") is not None and acc.get("baseline_delta") is not None:
-        baseline = round(acc["subset_score"] - acc["baseline_delta"], 4)
-    return "Accuracy (MMLU subset, 100 items, greedy)\n" + table(
-        ["score", "baseline", "delta", "valid", "precision", "framework"],
-        [[acc.get("subset_score"), baseline, acc.get("baseline_delta"), acc.get("valid"), acc.get("precision"), acc.get("framework")]],
-    ) + (f"\n{acc['notes']}" if acc.get("notes") else "")
+    return receipt_view(acc).text() + (f"\n{acc['notes']}" if acc.get("notes") else "")
 
 
 def _env(env: dict[str, Any]) -> str:
@@ -168,19 +117,7 @@ def _env(env: dict[str, Any]) -> str:
 def render_run(run: RunData) -> str:
     """``accelmark results show``: header, one table per scenario, accuracy, environment."""
     parts = [_header(run)]
-    for name, block in run.metrics().items():
-        if not isinstance(block, dict):
-            continue
-        if name == "offline":
-            parts.append(_offline(block))
-        elif name == "online":
-            parts.append(_online(block))
-        elif name == "interactive":
-            parts.append(_interactive(block))
-        elif name == "sustained":
-            parts.append(_sustained(block))
-        else:
-            parts.append(_generic(name, block))
+    parts += [registry.view(name, block).text() for name, block in run.metrics().items() if isinstance(block, dict)]
     acc = run.accuracy_receipt()
     parts.append(_accuracy(acc) if acc else "Accuracy\nnot measured; " + str(((run.doc.get("accuracy") or {}).get("notes")) or "run the accuracy scenario."))
     if run.env_info:

@@ -17,9 +17,7 @@ from typing import Any
 
 from accelmark_tui.errors import UsageError
 from accelmark_tui.results.layout import HISTORY, TIERS, RunDir, RunState
-
-# Display order, upstream's suite order.
-SCENARIO_ORDER = ("offline", "online", "interactive", "sustained", "burst", "multiturn", "speculative")
+from accelmark_tui.scenarios.registry import in_order
 
 
 def _read(path: Path) -> Any:
@@ -71,8 +69,7 @@ class RunData:
         for s, block in ((self.result or {}).get("metrics") or {}).items():
             if s != "derived" and block is not None:
                 found.setdefault(s, block)
-        rank = {s: i for i, s in enumerate(SCENARIO_ORDER)}
-        return {s: found[s] for s in sorted(found, key=lambda s: (rank.get(s, len(rank)), s))}
+        return {s: found[s] for s in in_order(found)}
 
     def accuracy_receipt(self) -> dict[str, Any] | None:
         if self.accuracy:

@@ -22,10 +22,9 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual_plot import AxisFormatter, HiResMode, NumericAxisFormatter
 
-from accelmark_tui.engine.curves import pareto
+from accelmark_tui.scenarios.curves import pareto
 from accelmark_tui.screens.widgets.charts import PlotChart
 
-CURVE_SCENARIOS = ("sweep", "peak")
 MET, MISSED, DOT = "●", "×", "●"
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from accelmark_tui.cli.progress import headline
+from accelmark_tui.scenarios.registry import headline
 
 
 def escape(text: str) -> str:

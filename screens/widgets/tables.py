@@ -1,4 +1,4 @@
-"""DataTables built from ``blocks`` tables, sized to their rows (no inner scrolling).
+"""DataTables sized to their rows (no inner scrolling), and a scenario's registry view as one.
 
 Column widths are computed here from the cells rather than left to DataTable's
 auto width, which is applied on a later idle pass: a screenshot (or a very
@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Label
 
-from accelmark_tui.screens.widgets.blocks import Table
+from accelmark_tui.scenarios.definition import View
 
 
 def _width(cell: Any) -> int:
@@ -35,8 +35,9 @@ def fill_table(dt: DataTable, columns: Sequence[str], rows: Sequence[Sequence[An
 
 
 class BlockTable(Vertical):
-    """A titled table. The DataTable is not focusable when ``focusable`` is False, so it never
-    steals the keys of a screen that only displays it."""
+    """A scenario's view: its title, its table (the cells the terminal text shows) and its facts.
+    The DataTable is not focusable when ``focusable`` is False, so it never steals the keys of a
+    screen that only displays it."""
 
     DEFAULT_CSS = """
     BlockTable { height: auto; margin-bottom: 1; }
@@ -44,15 +45,18 @@ class BlockTable(Vertical):
     BlockTable > DataTable { height: auto; max-height: 16; }
     """
 
-    def __init__(self, table: Table, *, id: str | None = None, focusable: bool = False) -> None:
+    def __init__(self, view: View, *, id: str | None = None, focusable: bool = False) -> None:
         super().__init__(id=id)
-        self._table = table
+        self.view = view
         self._focusable = focusable
 
     def compose(self) -> ComposeResult:
-        title, columns, rows = self._table
-        yield Label(title, classes="block-title", markup=False)
-        dt: DataTable = DataTable(cursor_type="row" if self._focusable else "none", zebra_stripes=True)
-        dt.can_focus = self._focusable
-        fill_table(dt, columns, rows)
-        yield dt
+        view = self.view
+        yield Label(view.title, classes="block-title", markup=False)
+        if view.columns:
+            dt: DataTable = DataTable(cursor_type="row" if self._focusable else "none", zebra_stripes=True)
+            dt.can_focus = self._focusable
+            fill_table(dt, view.headers, view.cells())
+            yield dt
+        if facts := view.fact_lines():
+            yield Label(facts, classes="block-facts", markup=False)

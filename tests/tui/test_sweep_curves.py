@@ -244,8 +244,8 @@ def test_run_detail_curves_snapshot(size, snap_compare, services, curves_root):
     async def run_before(pilot) -> None:
         await settle(pilot)
         await pilot.pause(0.2)
-        # Scroll to the curves (peak, then sweep): the header and the upstream tables come first.
-        pilot.app.screen.query_one("#detail-curves-peak").scroll_visible(animate=False, top=True)
+        # Scroll to the curves (sweep, then peak): the header and the upstream tables come first.
+        pilot.app.screen.query_one("#detail-curves-sweep").scroll_visible(animate=False, top=True)
         await pilot.pause(0.2)
 
     assert snap_compare(_detail_app(services, curves_root), terminal_size=SIZES[size], run_before=run_before)

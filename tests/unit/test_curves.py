@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from accelmark_tui.engine.curves import PeakSearch, pareto, peak_block, sweep_block, trial_verdict
+from accelmark_tui.engine.curves import PeakSearch, peak_block, sweep_block, trial_verdict
 from accelmark_tui.engine.metrics import Sla
 from accelmark_tui.engine.records import RequestRecord
+from accelmark_tui.scenarios.curves import pareto
 
 MS = 1_000_000
 
