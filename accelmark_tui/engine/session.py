@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from accelmark_tui import paths, resources
+from accelmark_tui.catalog import DEFAULT_SUITE
 from accelmark_tui.engine import plan as planmod
 from accelmark_tui.engine import curves, report
 from accelmark_tui.engine.metrics import LATE_SEND_MS, LATE_SHARE_WARN, Sla
@@ -25,8 +26,6 @@ from accelmark_tui.engine.live import LiveRun
 from accelmark_tui.engine.records import read_records
 from accelmark_tui.engine.resultdoc import ResultWriter, framework_version_of
 from accelmark_tui.errors import AccelmarkError, RunnerFailed, UsageError
-
-DEFAULT_SUITE = "suite_Quick"
 
 
 @dataclass
