@@ -8,7 +8,6 @@ read runner folders and probe for backend modules, so they run in a thread.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +20,6 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Static
 
 from accelmark_tui.ui.base import AccelmarkScreen
-
-PREFERRED_SUITE = "suite_Quick"
 
 
 def short_runner(runner_id: str) -> str:
@@ -39,14 +36,6 @@ def _first_sentence(text: str) -> str:
     return text.split(". ")[0].rstrip(".") + "." if text else ""
 
 
-@dataclass
-class Matrix:
-    runners: list[Any]
-    suites: list[Any]
-    fits: dict[tuple[str, str], Any]
-    start: tuple[int, int]  # the cursor's first cell: the recommended runner for the quick suite
-
-
 class CatalogScreen(AccelmarkScreen):
     CSS_PATH = Path(__file__).with_name("catalog.tcss")
     HELP_TEXT = ("Runners (rows) × suites (columns) for this machine. A cell is the runner's declared support for "
@@ -59,13 +48,13 @@ class CatalogScreen(AccelmarkScreen):
     ]
 
     class Loaded(Message):
-        def __init__(self, matrix: Matrix) -> None:
+        def __init__(self, matrix: Any) -> None:
             super().__init__()
             self.matrix = matrix
 
     def __init__(self) -> None:
         super().__init__()
-        self.matrix: Matrix | None = None
+        self.matrix: Any = None  # the services' FitMatrix
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -84,16 +73,7 @@ class CatalogScreen(AccelmarkScreen):
 
     @work(thread=True, group="catalog", exit_on_error=False)
     def load(self) -> None:
-        from accelmark_tui.catalog.fit import best_runner
-
-        services = self.app.services
-        machine = services.machine()
-        runners, suites = list(services.runners()), list(services.suites())
-        fits = {(r.id, s.id): services.fit(r, s) for r in runners for s in suites}
-        col = next((i for i, s in enumerate(suites) if s.id == PREFERRED_SUITE), 0)
-        best = best_runner(suites[col], machine, runners) if suites else None
-        row = next((i for i, r in enumerate(runners) if best is not None and r.id == best.id), 0)
-        self.post_message(self.Loaded(Matrix(runners, suites, fits, (row, col))))
+        self.post_message(self.Loaded(self.app.services.fit_matrix()))
 
     def on_catalog_screen_loaded(self, message: Loaded) -> None:
         self.matrix = message.matrix
@@ -101,9 +81,17 @@ class CatalogScreen(AccelmarkScreen):
         table = self.query_one("#fit-table", DataTable)
         table.loading = False
         if self.matrix.runners and self.matrix.suites:
-            table.cursor_coordinate = Coordinate(*self.matrix.start)
+            table.cursor_coordinate = self._start()
         table.focus()
         self._describe()
+
+    def _start(self) -> Coordinate:
+        """The cursor's first cell: the default suite, with the runner to pick for it."""
+        m = self.matrix
+        col = next(i for i, s in enumerate(m.suites) if s.id == m.default_suite)
+        best = m.best.get(m.default_suite)
+        row = next((i for i, r in enumerate(m.runners) if best is not None and r.id == best.id), 0)
+        return Coordinate(row, col)
 
     def _fill(self) -> None:
         if self.matrix is None:

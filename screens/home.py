@@ -2,8 +2,9 @@
 
 Detection can take a while on a cold cache (vendor libraries, subprocesses),
 so the first paint shows a placeholder and a thread worker fills it in.
-Telemetry is sampled in a thread at 1 Hz while this screen is the active one
-and paused while another screen covers it.
+Telemetry is sampled at 1 Hz on the sampler's plain thread (``ui.sampler``) while
+this screen shows, paused while another screen covers it; the screen's own 1 Hz
+timer draws what it sampled.
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ from textual.message import Message
 from textual.widgets import Button, Footer, Header, Static
 
 from accelmark_tui.ui.base import AccelmarkScreen
+from accelmark_tui.ui.sampler import PeriodicSampler, SamplingScreen
 from accelmark_tui.ui.telemetry import TelemetryGauges
 
-QUICK_SUITE = "suite_Quick"
 _CHIP_WORD = {"ascend": "NPU", "google": "TPU"}
 
 
@@ -74,7 +75,7 @@ def runs_table(runs: list[Any], limit: int = 5) -> Table | str:
     return table
 
 
-class HomeScreen(AccelmarkScreen):
+class HomeScreen(SamplingScreen, AccelmarkScreen):
     CSS_PATH = Path(__file__).with_name("home.tcss")
     SAMPLE_SECONDS = 1.0
     HELP_TEXT = ("What accelmark found on this machine and how busy it is right now. From here: set up the quick "
@@ -100,15 +101,13 @@ class HomeScreen(AccelmarkScreen):
             self.runs, self.error = runs, error
 
     class Sampled(Message):
-        def __init__(self, sample: dict[str, Any] | None, error: str | None = None) -> None:
-            super().__init__()
-            self.sample, self.error = sample, error
+        """The sampler's first sample is in (or it gave up): drawn now rather than a tick later."""
 
     def __init__(self) -> None:
         super().__init__()
         self.machine: Any = None
-        self._sampling = False  # a sample is in flight: never queue a second one behind a slow gauge
-        self.sampler = None  # the 1 Hz timer (tests pause it to replay a fixed series)
+        self._gauge_timer = None  # draws what the sampler took since the last draw
+        self._drawn = 0  # samples drawn so far (the sampler's ``taken`` at the last draw)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -140,11 +139,12 @@ class HomeScreen(AccelmarkScreen):
         self.query_one("#quick", Button).focus()
         self.detect()
         self.list_runs()
-        if self.app.services.telemetry is None:
+        sampler = self.start_sampling(self.SAMPLE_SECONDS)
+        if sampler is None:
             self.query_one("#gauges", TelemetryGauges).query_one(Static).update("No live telemetry here.")
-        else:
-            self.sampler = self.set_interval(self.SAMPLE_SECONDS, self._tick)
-            self._tick()
+            return
+        self._gauge_timer = self.set_interval(self.SAMPLE_SECONDS, self._draw_gauges)
+        self._first_sample(sampler)
 
     def on_resize(self) -> None:
         # Tall buttons where there is room; one-line buttons at 80×24.
@@ -183,44 +183,45 @@ class HomeScreen(AccelmarkScreen):
         text = f"Could not read the results folder: {message.error}" if message.error else runs_table(message.runs)
         self.query_one("#recent-runs", Static).update(text)
 
-    # -- telemetry: 1 Hz, only while this screen is showing ----------------------------------
-    def _tick(self) -> None:
-        if not self._sampling and self.is_current:
-            self._sampling = True
-            self.sample()
-
+    # -- telemetry: sampled on the sampler's thread, drawn at 1 Hz while this screen shows ---------
+    # (SamplingScreen pauses and resumes the sampler itself on the same events.)
     @work(thread=True, group="telemetry", exit_on_error=False)
-    def sample(self) -> None:
-        try:
-            self.post_message(self.Sampled(self.app.services.telemetry()))
-        except Exception as exc:  # noqa: BLE001 - a broken gauge must not pop a dialog every second
+    def _first_sample(self, sampler: PeriodicSampler) -> None:
+        """Wait once for the first sample (a slow gauge may take a while), so it shows at once."""
+        sampler.first.wait()  # also set when sampling gives up or stops
+        self.post_message(self.Sampled())
+
+    def on_home_screen_sampled(self, _message: Sampled) -> None:
+        self._draw_gauges()
+
+    def _draw_gauges(self) -> None:
+        sampler = self._sampler
+        if sampler is None or self._gauge_timer is None:
+            return  # no telemetry, or it stopped
+        new, self._drawn = sampler.since(self._drawn)
+        gauges = self.query_one("#gauges", TelemetryGauges)
+        for sample in new:
+            gauges.add_sample(sample)
+        if sampler.error is not None:  # a broken gauge: say so once, quietly (no dialog every second)
             from accelmark_tui.errors import user_message
 
-            self.post_message(self.Sampled(None, user_message(exc)))
-
-    def on_home_screen_sampled(self, message: Sampled) -> None:
-        self._sampling = False
-        if message.sample is not None:
-            self.query_one("#gauges", TelemetryGauges).add_sample(message.sample)
-        else:
-            if self.sampler is not None:
-                self.sampler.stop()
-            self.query_one("#gauges", TelemetryGauges).mount(
-                Static(f"Telemetry stopped: {message.error}", classes="gauges-error"))
+            self._gauge_timer.stop()
+            self._gauge_timer = None
+            gauges.mount(Static(f"Telemetry stopped: {user_message(sampler.error)}", classes="gauges-error"))
 
     def on_screen_suspend(self) -> None:
-        if self.sampler is not None:
-            self.sampler.pause()
+        if self._gauge_timer is not None:
+            self._gauge_timer.pause()
 
     def on_screen_resume(self) -> None:
-        if self.sampler is not None:
-            self.sampler.resume()
+        if self._gauge_timer is not None:
+            self._gauge_timer.resume()
         if self.is_mounted and self.machine is not None:
             self.list_runs()
 
     # -- next steps -------------------------------------------------------------------------
     def action_quick(self) -> None:
-        self.app.open_setup(suite_id=QUICK_SUITE)
+        self.app.open_setup(suite_id=self.app.services.default_suite)
 
     def action_submit(self) -> None:
         self.notify("Pick a run here and press s: the submit screen checks it, shows what is sent and "

@@ -34,14 +34,14 @@ from accelmark_tui.screens.widgets.gauges import LoadPanel
 from accelmark_tui.screens.widgets.progress import ProgressPanel
 from accelmark_tui.screens.widgets.tables import BlockTable
 from accelmark_tui.ui.base import AccelmarkScreen
-from accelmark_tui.ui.sampler import PeriodicSampler
+from accelmark_tui.ui.sampler import SamplingScreen
 
 LATENCY_KEYS = [("success", "TTFT p50"), ("warning", "p90"), ("secondary", "TPOT p50")]
 STATES = ("preparing", "running", "stopping", "done", "stopped", "failed", "watching")
 LIVE = ("preparing", "running", "stopping", "watching")  # states in which the screen keeps redrawing
 
 
-class LiveRunScreen(AccelmarkScreen):
+class LiveRunScreen(SamplingScreen, AccelmarkScreen):
     CSS_PATH = Path(__file__).with_name("live_run.tcss")
     HELP_TEXT = ("A benchmark run, live: output tok/s and latency over time, load and hardware gauges, "
                  "per-scenario progress and the runner's log. A sweep shows throughput against per-user speed and "
@@ -85,7 +85,6 @@ class LiveRunScreen(AccelmarkScreen):
         self._stop_sent = False
         self._log_seen = 0
         self._shown_results: set[str] = set()
-        self._sampler: PeriodicSampler | None = None
         self._timer = None
         self._interval = 1.0 / self.REDRAW_HZ  # the redraw timer's; _retime changes it
         self._charted_at = float("-inf")
@@ -126,30 +125,20 @@ class LiveRunScreen(AccelmarkScreen):
             self._run()
         elif self.session is not None:
             self._prepared()
-        if getattr(self.app.services, "telemetry", None) is not None:
-            self._sampler = PeriodicSampler(self.app.services.telemetry, self.TELEMETRY_PERIOD_S)
-            self._sampler.start()
+        self.start_sampling(self.TELEMETRY_PERIOD_S)
         self._timer = self.set_interval(self._interval, self._redraw)
         self._redraw()
 
     # -- the pause rule: no redraws while another screen covers this one ------------------
+    # (SamplingScreen pauses and resumes the telemetry sampler on the same events.)
     def on_screen_suspend(self) -> None:
         if self._timer is not None:
             self._timer.pause()
-        if self._sampler is not None:
-            self._sampler.pause()
 
     def on_screen_resume(self) -> None:
-        if self.state in LIVE:
-            if self._sampler is not None:
-                self._sampler.resume()
-            if self._timer is not None:
-                self._timer.resume()
-                self._redraw(force=True)
-
-    def on_unmount(self) -> None:
-        if self._sampler is not None:
-            self._sampler.stop()
+        if self.state in LIVE and self._timer is not None:
+            self._timer.resume()
+            self._redraw(force=True)
 
     def telemetry(self) -> list[dict]:
         return self._sampler.snapshot() if self._sampler is not None else []

@@ -170,16 +170,12 @@ class RunDetailScreen(AccelmarkScreen):
 
     def export_to(self, kind: str, path: str | Path) -> Path | None:
         from accelmark_tui.errors import AccelmarkError
-        from accelmark_tui.results.export import to_csv, to_markdown
-        from accelmark_tui.results.layout import atomic_write_text
 
         target = Path(path).expanduser()
         if target.is_dir():
             target = target / self.default_export_path(kind).name
-        text = to_markdown(self.run) if kind == "md" else to_csv(self.run)
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(target, text, hint="choose another path")
+            self.app.services.export_run(self.run, kind, target)
         except (AccelmarkError, OSError) as exc:
             self.app.show_error(exc, title="Export failed")
             return None

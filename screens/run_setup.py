@@ -11,7 +11,6 @@ and offers accelmark's sweep and peak scenarios.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,18 +26,6 @@ from accelmark_tui.screens.widgets.endpoint_fields import EndpointFields
 from accelmark_tui.screens.widgets.form_row import field_row, show_field_error
 from accelmark_tui.ui.base import AccelmarkScreen
 from accelmark_tui.ui.setup_form import ENDPOINT_FIELDS, FIELDS, HUB_EXAMPLE, FormValues, check_form, suite_has_model
-
-DEFAULT_SUITE = "suite_Quick"
-
-
-@dataclass
-class Catalog:
-    runners: list[Any]
-    suites: list[Any]
-    fits: dict[tuple[str, str], Any]
-    machine: Any
-    best: dict[str, str]  # suite id → the runner to preselect for it
-
 
 _field = field_row
 # Typed boxes → the field whose sentence they share.
@@ -58,9 +45,9 @@ class RunSetupScreen(AccelmarkScreen):
     ]
 
     class Loaded(Message):
-        def __init__(self, catalog: Catalog) -> None:
+        def __init__(self, matrix: Any) -> None:
             super().__init__()
-            self.catalog = catalog
+            self.matrix = matrix
 
     class Checked(Message):
         def __init__(self, errors: dict[str, str], request: Any) -> None:
@@ -71,7 +58,7 @@ class RunSetupScreen(AccelmarkScreen):
         super().__init__()
         self.runner_id, self.suite_id = runner_id, suite_id
         self._picks_for: tuple[Any, bool] | None = None  # (suite, endpoint) the scenario boxes were built for
-        self.catalog: Catalog | None = None
+        self.matrix: Any = None  # the services' FitMatrix: runners, suites, fits, the runner to pick per suite
         self.request: Any = None  # the last request that passed every check
 
     def compose(self) -> ComposeResult:
@@ -123,25 +110,18 @@ class RunSetupScreen(AccelmarkScreen):
     # -- catalog ------------------------------------------------------------------------------
     @work(thread=True, group="setup-load", exit_on_error=False)
     def load(self) -> None:
-        from accelmark_tui.catalog.fit import best_runner
-
-        services = self.app.services
-        machine = services.machine()
-        runners, suites = list(services.runners()), list(services.suites())
-        fits = {(r.id, s.id): services.fit(r, s) for r in runners for s in suites}
-        best = {s.id: getattr(best_runner(s, machine, runners), "id", "") for s in suites}
-        self.post_message(self.Loaded(Catalog(runners, suites, fits, machine, best)))
+        self.post_message(self.Loaded(self.app.services.fit_matrix()))
 
     def on_run_setup_screen_loaded(self, message: Loaded) -> None:
-        cat = self.catalog = message.catalog
-        suite_ids = [s.id for s in cat.suites]
-        suite_id = self.suite_id if self.suite_id in suite_ids else (DEFAULT_SUITE if DEFAULT_SUITE in suite_ids
-                                                                      else (suite_ids or [None])[0])
-        runner_ids = [r.id for r in cat.runners]
+        matrix = self.matrix = message.matrix
+        suite_ids = [s.id for s in matrix.suites]
+        suite_id = self.suite_id if self.suite_id in suite_ids else matrix.default_suite
+        runner_ids = [r.id for r in matrix.runners]
         # A unique prefix names a runner too (cpu_llamacpp), as on the command line.
         named = [r for r in runner_ids if r == self.runner_id] or \
             [r for r in runner_ids if self.runner_id and r.startswith(self.runner_id)]
-        runner_id = named[0] if len(named) == 1 else cat.best.get(suite_id or "", None)
+        best = matrix.best.get(suite_id or "")
+        runner_id = named[0] if len(named) == 1 else getattr(best, "id", None)
         with self.prevent(Select.Changed):
             self.query_one("#suite", Select).set_options([(s, s) for s in suite_ids])
             self.query_one("#runner", Select).set_options([(r, r) for r in runner_ids])
@@ -149,7 +129,7 @@ class RunSetupScreen(AccelmarkScreen):
                 self.query_one("#suite", Select).value = suite_id
             if runner_id:
                 self.query_one("#runner", Select).value = runner_id
-        threads = cat.machine.recommended_threads()
+        threads = matrix.machine.recommended_threads()
         self.query_one("#threads", Input).placeholder = f"{threads} (physical cores)"
         self._suite_changed()
         self.query_one("#setup-form").loading = False
@@ -162,11 +142,11 @@ class RunSetupScreen(AccelmarkScreen):
     # -- dependent fields -------------------------------------------------------------------------
     def _pair(self) -> tuple[Any, Any]:
         """(suite, fit) of the chosen runner and suite; either may be None."""
-        if self.catalog is None:
+        if self.matrix is None:
             return None, None
         runner, suite_id = self._value("#runner"), self._value("#suite")
-        suite = next((s for s in self.catalog.suites if s.id == suite_id), None)
-        return suite, self.catalog.fits.get((runner, suite_id)) if runner and suite else None
+        suite = self.matrix.suite(suite_id)
+        return suite, self.matrix.fit(runner, suite_id) if suite else None
 
     def _value(self, selector: str) -> Any:
         value = self.query_one(selector, Select).value
@@ -190,8 +170,7 @@ class RunSetupScreen(AccelmarkScreen):
 
     def _endpoint(self) -> bool:
         """Whether the chosen runner measures a server (its fields replace the model's)."""
-        runner_id = self._value("#runner")
-        runner = next((r for r in self.catalog.runners if r.id == runner_id), None) if self.catalog else None
+        runner = self.matrix.runner(self._value("#runner")) if self.matrix else None
         return bool(runner is not None and runner.is_endpoint)
 
     def _build_picks(self) -> None:
@@ -271,9 +250,9 @@ class RunSetupScreen(AccelmarkScreen):
     def _on_typed(self, event: Input.Changed) -> None:
         # Check the typed field at once (without opening files); other fields keep their state.
         name = _INPUT_FIELD.get(event.input.id or "", event.input.id)
-        if name in FIELDS and self.catalog is not None:
+        if name in FIELDS and self.matrix is not None:
             suite, fit = self._pair()
-            errors, _ = check_form(self.values(), suite=suite, fit=fit, machine=self.catalog.machine,
+            errors, _ = check_form(self.values(), suite=suite, fit=fit, machine=self.matrix.machine,
                                    check_files=False)
             if name in ("model", "base-url") and not event.value.strip():
                 errors.pop(name, None)  # an empty box while typing is not a mistake yet
@@ -320,11 +299,11 @@ class RunSetupScreen(AccelmarkScreen):
     # -- start ------------------------------------------------------------------------------------
     @on(Button.Pressed, "#start")
     def action_start(self) -> None:
-        if self.catalog is None or self.has_class("-checking"):
+        if self.matrix is None or self.has_class("-checking"):
             return
         suite, fit = self._pair()
         self.add_class("-checking")
-        self.check(self.values(), suite, fit, self.catalog.machine)
+        self.check(self.values(), suite, fit, self.matrix.machine)
 
     @work(thread=True, group="setup-check", exit_on_error=False)
     def check(self, values: FormValues, suite: Any, fit: Any, machine: Any) -> None:

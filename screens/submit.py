@@ -156,7 +156,7 @@ class SubmitScreen(AccelmarkScreen):
             self._set_state("no-token")
             self.query_one("#token-input", Input).focus()
         elif not message.plan.ok:
-            self._set_state("blocked")
+            self._set_state("blocked", self.app.services.blocked_sentence(message.plan.checks))
         elif self.login is None:
             self._set_state("failed", message.account_error)  # e.g. no network: ctrl+r tries again
         else:
@@ -294,11 +294,11 @@ class SubmitScreen(AccelmarkScreen):
 
     def _failed(self, exc: BaseException) -> None:
         from accelmark_tui.errors import user_message
-        from accelmark_tui.submit.flow import SubmitBlocked
 
         text = user_message(exc)
-        if isinstance(exc, SubmitBlocked) and self.plan is not None:
-            self.plan.checks = exc.checks
+        checks = getattr(exc, "checks", None)  # a checklist that blocks the run (submit.flow.SubmitBlocked)
+        if checks is not None and self.plan is not None:
+            self.plan.checks = checks
             self.plan.bundle = None
             self._show_plan(self.plan)
         if getattr(exc, "status", 0) == 401:

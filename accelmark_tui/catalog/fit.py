@@ -9,7 +9,7 @@ reported, so the message is always the next thing to do.
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -169,6 +169,7 @@ def best_runner(
     runners: Iterable[RunnerInfo] | None = None,
     *,
     module_available: ModuleProbe = importlib.util.find_spec,
+    fits: Mapping[tuple[str, str], Fit] | None = None,
 ) -> RunnerInfo | None:
     """The runner to pick by default for ``suite`` on ``machine``.
 
@@ -178,7 +179,8 @@ def best_runner(
     fixing: one for this machine's accelerators that supports the suite (its
     reason is e.g. the GPU build to install), then a cpu runner that supports
     it, then the cpu runner anyway. Check its fit before running it; None
-    only when there are no runners at all.
+    only when there are no runners at all. ``fits``: answers already checked,
+    by (runner id, suite id), e.g. a ``FitMatrix``'s.
     """
     pool = list(discover_runners() if runners is None else runners)
     if not pool:
@@ -189,7 +191,7 @@ def best_runner(
             platforms.append(platform)
 
     def key(r: RunnerInfo) -> tuple[int, int, int, str]:
-        fit = check_fit(r, suite, machine, module_available=module_available)
+        fit = (fits or {}).get((r.id, suite.id)) or check_fit(r, suite, machine, module_available=module_available)
         if r.platform in platforms:
             place = platforms.index(r.platform)
         elif r.platform == "cpu":

@@ -199,7 +199,7 @@ def _runner_json(runner: RunnerInfo, suites: list[Suite]) -> dict[str, Any]:
 
 
 def cmd_suites(args: argparse.Namespace) -> int:
-    from accelmark_tui.catalog.fit import best_runner, check_fit
+    from accelmark_tui.catalog.matrix import fit_matrix
     from accelmark_tui.catalog.runners import get_runner, scan_runners
     from accelmark_tui.catalog.suites import scan_suites
 
@@ -209,10 +209,12 @@ def cmd_suites(args: argparse.Namespace) -> int:
     _warn(problems + runner_problems)
     machine = detect()
 
+    # With --runner only its row is checked; else every runner, for the pick per suite.
+    matrix = fit_matrix(machine, [fixed] if fixed else runners, suites)
     rows_data: list[tuple[Suite, RunnerInfo | None, Any]] = []
     for suite in suites:
-        runner = fixed or best_runner(suite, machine, runners)
-        rows_data.append((suite, runner, check_fit(runner, suite, machine) if runner else None))
+        runner = fixed or matrix.best.get(suite.id)
+        rows_data.append((suite, runner, matrix.fit(runner.id, suite.id) if runner else None))
 
     if args.json:
         _emit_json({

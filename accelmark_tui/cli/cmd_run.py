@@ -8,6 +8,8 @@ import threading
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    from accelmark_tui.catalog import DEFAULT_SUITE  # the package only: no catalog is read
+
     p = sub.add_parser(
         "run",
         help="run a benchmark suite (default: the quick suite on the embedded model)",
@@ -15,7 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "on a real model and write a leaderboard-shaped result folder.",
     )
     p.add_argument("--runner", metavar="ID", help="runner id or unique prefix (default: best fit for this machine)")
-    p.add_argument("--suite", metavar="ID", help="suite id (default: suite_Quick)")
+    p.add_argument("--suite", metavar="ID", help=f"suite id (default: {DEFAULT_SUITE})")
     p.add_argument("--model", metavar="PATH|ORG/REPO:FILE.gguf",
                    help="local GGUF file or a Hugging Face file (default: the embedded SmolLM2-135M-Instruct)")
     p.add_argument("--scenario", default="default", metavar="default|all|NAME",

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from accelmark_tui import paths, resources
+from accelmark_tui.catalog import DEFAULT_SUITE
 from accelmark_tui.engine import blocks
 from accelmark_tui.engine import plan as planmod
 from accelmark_tui.engine.backend import PreparedModel, load_object
@@ -27,8 +28,6 @@ from accelmark_tui.engine.records import read_records
 from accelmark_tui.engine.resultdoc import ResultWriter, framework_version_of
 from accelmark_tui.errors import RunnerFailed, UsageError
 from accelmark_tui.scenarios import registry
-
-DEFAULT_SUITE = "suite_Quick"
 
 
 @dataclass

@@ -61,7 +61,7 @@ class AccelmarkCommands(Provider):
         ]
         entries += [
             Entry(f"Suite {s.id}", f"Set up a run of it · {_first_sentence(s.description)}",
-                  partial(app.open_setup, suite_id=s.id), s.id == "suite_Quick")
+                  partial(app.open_setup, suite_id=s.id), s.id == services.default_suite)
             for s in services.suites()
         ]
         for run in services.list_runs():

@@ -10,8 +10,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, ClassVar
 
+from accelmark_tui.catalog import DEFAULT_SUITE
 from accelmark_tui.detect.machine import Machine
 
 
@@ -26,6 +27,8 @@ class Services:
     # The GitHub CLI asked for a token (`gh auth token`) after GITHUB_TOKEN/GH_TOKEN; None skips it.
     gh_cli: str | None = "gh"
     _machine: Machine | None = None
+    # The suite a run uses when none is named (home's quick-suite key, the palette's suggestion).
+    default_suite: ClassVar[str] = DEFAULT_SUITE
 
     @classmethod
     def real(cls, output_dir: str | None = None) -> "Services":
@@ -61,10 +64,11 @@ class Services:
 
         return discover_suites()
 
-    def fit(self, runner, suite):
-        from accelmark_tui.catalog.fit import check_fit
+    def fit_matrix(self):
+        """Every runner × suite on this machine, with the runner to preselect per suite (probes modules: a thread)."""
+        from accelmark_tui.catalog.matrix import fit_matrix
 
-        return check_fit(runner, suite, self.machine())
+        return fit_matrix(self.machine(), self.runners(), self.suites())
 
     # -- results -----------------------------------------------------------------
     def list_runs(self):
@@ -77,6 +81,15 @@ class Services:
 
         return load_run(find_run(name_or_path, self.results_root))
 
+    def export_run(self, run, kind: str, target: Path) -> None:
+        """Write a loaded run as Markdown (``kind`` "md") or CSV to ``target``, atomically, making its folder."""
+        from accelmark_tui.results.export import to_csv, to_markdown
+        from accelmark_tui.results.layout import atomic_write_text
+
+        text = to_markdown(run) if kind == "md" else to_csv(run)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(target, text, hint="choose another path")
+
     # -- runs ----------------------------------------------------------------------
     def new_session(self, request):
         """A prepared-but-not-started RunSession (``engine.session``) for ``request``."""
@@ -88,6 +101,25 @@ class Services:
             if getattr(request, k, None) is None:
                 setattr(request, k, v)
         return RunSession(request, machine=self.machine())
+
+    # -- endpoint runners (run setup's server fields; each raises one sentence for its field) ----------
+    def endpoint_url(self, url: str) -> str:
+        """The API root a typed server URL means (``…/v1``)."""
+        from accelmark_tui.endpoint import probe
+
+        return probe.normalize_base_url(url)
+
+    def endpoint_key(self, variable: str | None) -> str | None:
+        """The API key in the environment variable the user named (None for no variable): use it, never keep it."""
+        from accelmark_tui.endpoint import probe
+
+        return probe.api_key_from_env(variable)
+
+    def served_models(self, base_url: str, key: str | None):
+        """What the server at ``base_url`` serves (one blocking request: call off the UI thread)."""
+        from accelmark_tui.endpoint import probe
+
+        return probe.discover(base_url, key)
 
     # -- profile -------------------------------------------------------------------
     def profile(self):
@@ -116,6 +148,18 @@ class Services:
 
         return os.environ.get(ENV_API) or DEFAULT_API
 
+    def make_token(self, value: str, source: str):
+        """A pasted secret as a ``Token``, whose repr never shows it."""
+        from accelmark_tui.submit.auth import Token
+
+        return Token(value, source)
+
+    def token_scopes(self) -> str:
+        """What a token must be allowed to do, in words (the token panel's guidance)."""
+        from accelmark_tui.submit.github import SCOPES_HINT
+
+        return SCOPES_HINT
+
     def find_token(self):
         """A ``Token`` from GITHUB_TOKEN, GH_TOKEN or `gh auth token` (may run gh: call off the UI thread)."""
         from accelmark_tui.submit.auth import find_token
@@ -143,6 +187,12 @@ class Services:
         from accelmark_tui.submit.flow import submit
 
         return submit(run_dir, repo=repo, dry_run=True, login=login).plan
+
+    def blocked_sentence(self, checks) -> str:
+        """One sentence for a checklist with failing items: the first, its fix, and how many more."""
+        from accelmark_tui.submit.flow import blocked_sentence
+
+        return blocked_sentence(checks)
 
     def submit(self, run_dir, repo: str, token, on_step):
         """Submit for real: re-stamp, fork, branch, commit, PR; ``on_step(name, status, detail)`` per step."""

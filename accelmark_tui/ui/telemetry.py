@@ -56,16 +56,19 @@ class GaugeRow(Horizontal):
         super().__init__(**kwargs)
         self.label = label
         self.values: deque[float] = deque(maxlen=history)
+        self.text = ""
 
     def compose(self) -> ComposeResult:
         yield Label(self.label, classes="gauge-label")
-        yield Sparkline([], summary_function=max)
-        yield Label("", classes="gauge-value")
+        yield Sparkline(list(self.values), summary_function=max)
+        yield Label(self.text, classes="gauge-value")
 
     def push(self, value: float, text: str) -> None:
         self.values.append(value)
-        self.query_one(Sparkline).data = list(self.values)
-        self.query_one(".gauge-value", Label).update(text)
+        self.text = text
+        if self.children:  # composed: show it now (before that, compose shows what was pushed)
+            self.query_one(Sparkline).data = list(self.values)
+            self.query_one(".gauge-value", Label).update(text)
 
 
 class TelemetryGauges(Vertical):
@@ -90,19 +93,11 @@ class TelemetryGauges(Vertical):
             row = self.rows.get(key)
             if row is None:
                 row = self.rows[key] = GaugeRow(label, self.history, id=f"gauge-{key.replace('#', '')}")
-                new.append((row, value, text))
-            else:
-                row.push(value, text)
+                new.append(row)
+            row.push(value, text)  # a row still mounting keeps it (samples may come several at a time)
         if new:
             self.query(".gauges-empty").remove()
-
-            # A row's children exist only once it is mounted: push its first value then.
-            async def mount_rows() -> None:
-                await self.mount_all([row for row, _, _ in new])
-                for row, value, text in new:
-                    row.push(value, text)
-
-            self.call_later(mount_rows)
+            self.mount_all(new)
 
     async def reset(self) -> None:
         """Forget every row (tests use it to replay a fixed series)."""

@@ -95,20 +95,20 @@ class EndpointFields(Vertical):
 
     @work(thread=True, exclusive=True, group="endpoint-fetch", exit_on_error=False)
     def _fetch(self, url: str, key_var: str) -> None:
-        from accelmark_tui.endpoint import probe
         from accelmark_tui.errors import user_message
 
+        services = self.app.services
         if not url.strip():
             first = f"Give the server's URL first, e.g. {URL_EXAMPLE}."
             self.post_message(self.Fetched(None, [], None, ("base-url", first)))
             return
         field = "base-url"
         try:
-            base = probe.normalize_base_url(url)
+            base = services.endpoint_url(url)
             field = "api-key-env"
-            key = probe.api_key_from_env(key_var.strip() or None)  # used for this request only, then dropped
+            key = services.endpoint_key(key_var.strip() or None)  # used for this request only, then dropped
             field = "base-url"
-            info = probe.discover(base, key)
+            info = services.served_models(base, key)
         except Exception as exc:  # noqa: BLE001 - every failure is one sentence beside its field
             self.post_message(self.Fetched(None, [], None, (field, user_message(exc))))
         else:

@@ -72,13 +72,14 @@ def pr_preview(plan: Any) -> Group | Text:
 
 def status_line(state: str, plan: Any, *, error: str = "", login: str | None = None, created: bool = False,
                 pr_url: str | None = None) -> str:
-    """The one line on top: where the submission stands and the key that moves it on."""
+    """The one line on top: where the submission stands and the key that moves it on.
+
+    ``error``: the sentence of a failure, or of the checklist item that blocks the run.
+    """
     if state == "checking":
         return "Checking the run and your GitHub account…"
     if state == "blocked":
-        from accelmark_tui.submit.flow import blocked_sentence
-
-        return blocked_sentence(plan.checks)
+        return error
     if state == "no-token":
         return "Submitting needs a GitHub token: paste one below (or ctrl+r after `gh auth login`)."
     if state == "ready":

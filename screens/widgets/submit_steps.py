@@ -12,12 +12,10 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from accelmark_tui.submit.flow import STEPS
-
-# The steps that happen on GitHub, in order; the engine's earlier ones (account, identity,
-# validate) are local or checked before confirming and show in the screen's status line.
+# The steps that happen on GitHub, in order, named as the engine's ``submit.flow.STEPS`` (a test
+# checks they are); its earlier ones (account, identity, validate) are local or checked before
+# confirming and show in the screen's status line.
 ROWS = (("fork", "fork"), ("branch", "branch"), ("commit", "commit"), ("pr", "pull request"))
-assert all(name in STEPS for name, _ in ROWS)
 MARKS = {"pending": "·", "start": "…", "ok": "✓", "fail": "✗"}
 CLASSES = {"pending": "", "start": "-running", "ok": "-ok", "fail": "-failed"}
 

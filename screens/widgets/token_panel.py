@@ -1,9 +1,9 @@
 """The token step, in place: why a token is needed, how to get one, and where to paste it.
 
 The pasted text goes straight into a ``submit.auth.Token`` (whose repr never
-shows it) and the input is cleared; the screen keeps the Token in the app's
-memory for this session only. Nothing here writes, logs or displays it: the
-input is a password field.
+shows it; ``services.make_token``) and the input is cleared; the screen keeps
+the Token in the app's memory for this session only. Nothing here writes, logs
+or displays it: the input is a password field.
 """
 
 from __future__ import annotations
@@ -17,11 +17,10 @@ TOKEN_URL = "https://github.com/settings/tokens/new?scopes=public_repo&descripti
 PASTED = "pasted here"
 
 
-def guidance() -> str:
-    from accelmark_tui.submit.github import SCOPES_HINT
-
+def guidance(scopes: str) -> str:
+    """``scopes``: what the token must be allowed to do (``services.token_scopes``)."""
     return ("Submitting forks the leaderboard and opens a pull request under your GitHub account, so "
-            f"{SCOPES_HINT}. Create a classic one with public_repo (fork + pull request) at {TOKEN_URL}, "
+            f"{scopes}. Create a classic one with public_repo (fork + pull request) at {TOKEN_URL}, "
             "then paste it below and press enter: it stays in this app's memory until you quit and is never "
             "shown, logged or written. Or set GITHUB_TOKEN / run `gh auth login` and press ctrl+r to check again.")
 
@@ -36,7 +35,7 @@ class TokenPanel(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="token-reason", markup=False)
-        yield Static(guidance(), id="token-help", markup=False)
+        yield Static(guidance(self.app.services.token_scopes()), id="token-help", markup=False)
         yield Input(password=True, placeholder="paste a token (ghp_… or github_pat_…) and press enter",
                     id="token-input", compact=True)
 
@@ -45,10 +44,8 @@ class TokenPanel(Vertical):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        from accelmark_tui.submit.auth import Token
-
         field = self.query_one("#token-input", Input)
         value = event.value.strip()
         field.value = ""
         if value:
-            self.post_message(self.Entered(Token(value, PASTED)))
+            self.post_message(self.Entered(self.app.services.make_token(value, PASTED)))

@@ -67,6 +67,47 @@ async def test_telemetry_samples_only_while_home_is_showing(services, make_app, 
         assert services.telemetry.calls >= covered + 3
 
 
+async def test_home_samples_on_one_sampler_paused_while_covered_and_stopped_at_the_end(services, make_app, tui,
+                                                                                       monkeypatch):
+    from results_data import until
+
+    from accelmark_tui.screens.home import HomeScreen
+
+    monkeypatch.setattr(HomeScreen, "SAMPLE_SECONDS", 0.05)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await tui.settle(pilot)
+        home = app.screen
+        sampler = home._sampler
+        assert sampler is not None and sampler._thread.is_alive()
+        assert not [w for w in app.workers if w.group == "telemetry"]  # only the first sample's wait was one
+        await pilot.pause(0.3)
+        drawn = len(home.query_one("#gauge-cpu").values)
+        assert drawn >= 3  # the screen's timer draws what the thread sampled
+        await pilot.press("c")
+        await tui.settle(pilot)
+        await pilot.pause(0.1)  # a sample in flight may still land
+        covered = sampler.taken
+        await pilot.pause(0.3)
+        assert sampler.taken == covered and home._sampler is sampler
+        await pilot.press("escape")
+        await pilot.pause(0.3)
+        assert sampler.taken >= covered + 3
+        assert len(home.query_one("#gauge-cpu").values) > drawn
+    assert until(lambda: not sampler._thread.is_alive())  # the app's end unmounts home: sampling stops
+
+
+async def test_a_broken_gauge_stops_telemetry_quietly(results_root, make_app, tui):
+    def broken():
+        raise UsageError("The GPU gauge went away.")
+
+    app = make_app(svc=Services(detect=tui.cpu_machine, results_root=results_root, telemetry=broken))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await tui.settle(pilot)
+        assert type(app.screen).__name__ == "HomeScreen"  # no dialog
+        assert tui.text(app.screen.query_one("#gauges .gauges-error")) == "Telemetry stopped: The GPU gauge went away."
+
+
 async def test_recent_runs_list_the_results_folder(make_app, tui, results_root):
     import shutil
     from pathlib import Path

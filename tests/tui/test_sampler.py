@@ -1,4 +1,4 @@
-"""The live screen's telemetry sampler: a plain thread, bounded, pausable, and quiet on failure."""
+"""The telemetry sampler: a plain thread, bounded, pausable, and quiet on failure."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def test_a_failing_sample_ends_sampling_quietly():
     sampler.start()
     assert sampler.first.wait(2)
     assert until(lambda: not sampler._thread.is_alive())
-    assert sampler.failed and sampler.snapshot() == []
+    assert sampler.error is not None and sampler.snapshot() == []
 
 
 def test_resume_without_a_pause_takes_no_extra_sample():
@@ -63,3 +63,30 @@ def test_resume_without_a_pause_takes_no_extra_sample():
         assert len(sampler.snapshot()) == 2
     finally:
         sampler.stop()
+
+
+def test_since_hands_out_each_kept_sample_once():
+    counter = itertools.count()
+    sampler = PeriodicSampler(lambda: {"n": next(counter)}, period=0.01, keep=3)
+    sampler.start()
+    try:
+        assert until(lambda: sampler.taken >= 5)
+        sampler.pause()
+        time.sleep(0.05)  # a sample in flight may still land
+        new, seen = sampler.since(0)
+        assert seen == sampler.taken and [s["n"] for s in new] == list(range(seen - 3, seen))  # only the kept
+        assert sampler.since(seen) == ([], seen)
+        sampler.resume()
+        assert until(lambda: sampler.taken > seen)
+        sampler.pause()
+        time.sleep(0.05)
+        newer, _ = sampler.since(seen)
+        assert newer and newer[0]["n"] == seen
+    finally:
+        sampler.stop()
+
+
+def test_stopping_releases_whoever_waits_for_the_first_sample():
+    sampler = PeriodicSampler(lambda: {"n": 0}, period=60.0)
+    sampler.stop()  # e.g. the screen went before a slow first sample came
+    assert sampler.first.is_set() and sampler.snapshot() == []

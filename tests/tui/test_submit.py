@@ -326,6 +326,14 @@ async def test_a_blocked_run_cannot_be_submitted(services, root, github, token_e
     assert github.state.count("POST", ".") == 0
 
 
+def test_the_step_rows_are_the_engines_steps():
+    from accelmark_tui.screens.widgets.submit_steps import ROWS
+    from accelmark_tui.submit.flow import STEPS as ENGINE_STEPS
+
+    assert [name for name, _ in ROWS] == list(STEPS)
+    assert set(STEPS) <= set(ENGINE_STEPS)
+
+
 @pytest.mark.anyio
 async def test_the_target_repository_comes_from_settings(services, root, github, token_env, profile):
     """settings.json's submit_repo is where the PR goes; a broken file is one sentence, then ctrl+r."""
