@@ -67,7 +67,7 @@ def test_import_linter_sees_the_screens():
     ("accelmark_tui/engine/_planted.py", "import textual.app\n", "The engine never imports Textual"),
     ("screens/_planted.py", "from accelmark_tui.cli import main\n",
      "Screens reach the engine only through the app's services"),
-    ("accelmark_tui/ui/services_planted.py", "import accelmark_tui.screens.home\n",
+    ("accelmark_tui/ui/sampler.py", "import accelmark_tui.screens.home\n",
      "The app: the shell opens screens, screens use the app's parts"),
 ], ids=["results-imports-engine", "engine-imports-textual", "screen-imports-cli", "services-opens-a-screen"])
 def test_import_linter_fails_on_a_planted_violation(tmp_path, planted, code, contract):
@@ -77,7 +77,8 @@ def test_import_linter_fails_on_a_planted_violation(tmp_path, planted, code, con
     shutil.copytree(ROOT / "screens", tree / "screens", ignore=skip)
     shutil.copy(ROOT / "pyproject.toml", tree / "pyproject.toml")
     assert _lint_imports(tree).returncode == 0  # the copy is as clean as the tree
-    (tree / planted).write_text(code, encoding="utf-8")
+    target = tree / planted
+    target.write_text((target.read_text(encoding="utf-8") if target.exists() else "") + code, encoding="utf-8")
     proc = _lint_imports(tree)
     assert proc.returncode == 1, proc.stdout[-3000:]
     broken = proc.stdout.split("Broken contracts", 1)[-1]
