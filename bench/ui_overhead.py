@@ -169,6 +169,7 @@ def python_pass(n: int) -> float:
 def memory_bound(hours: float = 1.0, hz: float = 20.0) -> dict[str, Any]:
     from accelmark_tui.engine import live as live_mod
     from accelmark_tui.engine.live import LiveRun
+    from accelmark_tui.engine.messages import decode
 
     class Clock:  # one hour of feed in seconds of CPU: the clock is simulated
         t = 0.0
@@ -184,7 +185,7 @@ def memory_bound(hours: float = 1.0, hz: float = 20.0) -> dict[str, Any]:
     try:
         live = LiveRun()
         live.started = 0.0
-        live.handle({"type": "scenario_start", "scenario": "sustained", "total": None, "runs": 1, "steps": 1})
+        live.handle(decode({"type": "scenario_start", "scenario": "sustained", "total": None, "runs": 1, "steps": 1}))
         proc = psutil.Process()
         n = int(hours * 3600 * hz)
         rss = [proc.memory_info().rss]
@@ -193,14 +194,15 @@ def memory_bound(hours: float = 1.0, hz: float = 20.0) -> dict[str, Any]:
         for i in range(n):
             clock.t += 1 / hz
             tokens += 7
-            live.handle({"type": "tick", "in_flight": 2, "failed": 0, "gen_tokens": tokens,
-                         "samples": [[150.0 + i % 40, 9.5, 700.0, 0.4, 64, 1, False]] if i % 4 == 0 else []})
+            live.handle(decode({"type": "tick", "in_flight": 2, "failed": 0, "gen_tokens": tokens,
+                                "samples": [[150.0 + i % 40, 9.5, 700.0, 0.4, 64, 1, False]] if i % 4 == 0 else []}))
             if i % 600 == 0:
                 live.note(f"minute {i // 1200}")
             if i + 1 in (n // 60, n):
                 snap = live.snapshot()
                 lengths_at["1 min" if i + 1 == n // 60 else f"{hours:g} h"] = {
-                    k: len(snap[k][0]) for k in ("tok_s", "ttft_p50", "in_flight_series")} | {"log": len(snap["log"])}
+                    "tok_s": len(snap.tok_s.times), "ttft_p50": len(snap.ttft_p50.times),
+                    "in_flight_series": len(snap.in_flight_series.times), "log": len(snap.log)}
                 rss.append(proc.memory_info().rss)
         return {"messages": n, "series_lengths": lengths_at,
                 "rss_mb": {"before": round(rss[0] / 2**20, 1), "after 1 min": round(rss[1] / 2**20, 1),

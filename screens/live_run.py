@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import ComposeResult
@@ -35,6 +35,9 @@ from accelmark_tui.screens.widgets.progress import ProgressPanel
 from accelmark_tui.screens.widgets.tables import BlockTable
 from accelmark_tui.ui.base import AccelmarkScreen
 from accelmark_tui.ui.sampler import SamplingScreen
+
+if TYPE_CHECKING:
+    from accelmark_tui.engine.live import LiveSnapshot
 
 LATENCY_KEYS = [("success", "TTFT p50"), ("warning", "p90"), ("secondary", "TPOT p50")]
 STATES = ("preparing", "running", "stopping", "done", "stopped", "failed", "watching")
@@ -327,34 +330,34 @@ class LiveRunScreen(SamplingScreen, AccelmarkScreen):
         self._draw_log(snap)
         self._draw_results(snap)
 
-    def _draw_charts(self, snap: dict) -> None:
-        name = snap["scenario"]
+    def _draw_charts(self, snap: LiveSnapshot) -> None:
+        name = snap.scenario
         curves = name in registry.CURVES
         if curves != self.has_class("-curves"):
             self.set_class(curves, "-curves")
         if curves:
             self.query_one("#live-curves", CurvesPanel).show(
-                name, snap["curves"].get(name, []), snap["peaks"].get(name), self._slas.get(name))
+                name, snap.curves.get(name, []), snap.peaks.get(name), self._slas.get(name))
             return
-        self.query_one("#chart-tok-s", LiveChart).show([(*snap["tok_s"], "primary", "tok/s")])
+        self.query_one("#chart-tok-s", LiveChart).show([(*snap.tok_s, "primary", "tok/s")])
+        latency = (snap.ttft_p50, snap.ttft_p90, snap.tpot_p50)
         self.query_one("#chart-latency", LiveChart).show([
-            (*snap[key], colour, label) for key, (colour, label) in zip(("ttft_p50", "ttft_p90", "tpot_p50"),
-                                                                      LATENCY_KEYS)])
+            (*series, colour, label) for series, (colour, label) in zip(latency, LATENCY_KEYS)])
 
-    def _draw_log(self, snap: dict) -> None:
+    def _draw_log(self, snap: LiveSnapshot) -> None:
         # The engine's log is a bounded deque; log_total says how many lines are new since last time.
-        new = min(snap["log_total"] - self._log_seen, len(snap["log"]))
+        new = min(snap.log_total - self._log_seen, len(snap.log))
         if new > 0:
-            self.query_one("#live-log", Log).write_lines(snap["log"][-new:])
-        self._log_seen = snap["log_total"]
+            self.query_one("#live-log", Log).write_lines(snap.log[-new:])
+        self._log_seen = snap.log_total
 
-    def _draw_results(self, snap: dict) -> None:
+    def _draw_results(self, snap: LiveSnapshot) -> None:
         box = self.query_one("#live-results")
-        for name in snap["scenarios_done"]:
+        for name in snap.scenarios_done:
             if name in self._shown_results:
                 continue
             self._shown_results.add(name)
-            block = snap["scenario_blocks"].get(name) or {}
+            block = snap.scenario_blocks.get(name) or {}
             box.mount(BlockTable(registry.view(name, block), id=f"result-{name}"))
             if self._start and self.state in ("running", "stopping"):
                 self.notify(registry.headline(name, block) or "done", title=f"{name} finished", timeout=6, markup=False)

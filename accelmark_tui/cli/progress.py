@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from accelmark_tui.engine.live import LiveSnapshot
 
 from accelmark_tui.scenarios.registry import headline
 
@@ -45,26 +48,26 @@ class ProgressPrinter:
         self.out.write(line + "\n")
         self.out.flush()
 
-    def status_line(self, snap: dict) -> str:
-        if snap["phase"] in ("starting", "loading"):
-            return f"loading model… {_fmt_s(snap['elapsed_s'])}"
-        tok = snap["tok_s"][1]
+    def status_line(self, snap: LiveSnapshot) -> str:
+        if snap.phase in ("starting", "loading"):
+            return f"loading model… {_fmt_s(snap.elapsed_s)}"
+        tok = snap.tok_s.values
         recent = sum(tok[-8:]) / len(tok[-8:]) if tok else 0.0
-        ttft = snap["ttft_p50"][1]
-        total = snap["total"]
-        level = snap["level"]
+        ttft = snap.ttft_p50.values
+        total = snap.total
+        level = snap.level
         parts = [
-            f"{snap['scenario'] or '-'} run {snap['run'] + 1}/{snap['runs'] or 1}"
+            f"{snap.scenario or '-'} run {snap.run + 1}/{snap.runs or 1}"
             + (f" level {level}" if level is not None else ""),
-            f"{snap['done']}/{total if total is not None else '?'} req",
+            f"{snap.done}/{total if total is not None else '?'} req",
             f"{recent:6.1f} tok/s",
             f"TTFT p50 {ttft[-1]:.0f} ms" if ttft else "TTFT p50 -",
-            f"in flight {snap['in_flight']}",
+            f"in flight {snap.in_flight}",
         ]
-        if snap["failed"]:
-            parts.append(f"{snap['failed']} failed")
-        if snap["eta_s"] is not None:
-            parts.append(f"ETA {_fmt_s(snap['eta_s'])}")
+        if snap.failed:
+            parts.append(f"{snap.failed} failed")
+        if snap.eta_s is not None:
+            parts.append(f"ETA {_fmt_s(snap.eta_s)}")
         return " | ".join(parts)
 
     def loop(self) -> None:
@@ -81,16 +84,16 @@ class ProgressPrinter:
                     self.out.write("\r" + line.ljust(self._line_len))
                     self._line_len = len(line)
                     self.out.flush()
-                elif snap["phase"] == "running" and line != getattr(self, "_last_plain", None):
+                elif snap.phase == "running" and line != getattr(self, "_last_plain", None):
                     self._last_plain = line
                     self._print("  " + line)
 
-    def _print_new_log(self, snap: dict) -> None:
+    def _print_new_log(self, snap: LiveSnapshot) -> None:
         # The log is a bounded deque; log_total tells how many lines are new.
-        new = min(snap["log_total"] - self._log_seen, len(snap["log"]))
-        for line in snap["log"][len(snap["log"]) - new:] if new > 0 else []:
+        new = min(snap.log_total - self._log_seen, len(snap.log))
+        for line in snap.log[len(snap.log) - new:] if new > 0 else []:
             self._print("  " + line)
-        self._log_seen = snap["log_total"]
+        self._log_seen = snap.log_total
 
     def close(self) -> None:
         self._stop.set()
@@ -101,6 +104,6 @@ class ProgressPrinter:
 
     def summary(self, outcome) -> None:
         """Headline figures of what finished, one line per scenario."""
-        blocks = self.session.live.snapshot()["scenario_blocks"]
+        blocks = self.session.live.snapshot().scenario_blocks
         for name, b in blocks.items():
             self._print(f"  {name}: {headline(name, b)}")

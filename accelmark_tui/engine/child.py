@@ -31,6 +31,8 @@ from accelmark_tui.engine.feed import FeedWriter
 from accelmark_tui.engine.gcpolicy import StepGc
 from accelmark_tui.engine.curves import PeakSearch, point, sla_of, trial_verdict
 from accelmark_tui.engine.loadgen import LoadGen, Stopped, burst_offsets, constant_offsets, poisson_offsets
+from accelmark_tui.engine.messages import (Bye, Fatal, Loaded, PeakResult, ScenarioEnd, ScenarioStart,
+                                           ScenarioStopped, StepEnd, StepStart, StepSummary)
 from accelmark_tui.engine.metrics import Sla
 from accelmark_tui.engine.records import PHASE_MEASURE, PHASE_WARMUP, GenRequest, RequestRecord
 from accelmark_tui.errors import AccelmarkError, user_message
@@ -114,16 +116,16 @@ async def _peak_search(gen: LoadGen, plan: dict, step: dict, run: int, reqs: lis
         n = max(int(step["requests"]), int(rate * float(step.get("trial_seconds", 0.0))))
         batch = [reqs[i % len(reqs)] for i in range(n)]
         feed.state.update(level=rate)
-        feed.send("step_start", scenario=plan["name"], run=run, step=trial, level=rate, mode="poisson", requests=n)
+        feed.send(StepStart(scenario=plan["name"], run=run, step=trial, level=rate, mode="poisson", requests=n))
         got = await gen.open_loop(batch, poisson_offsets(n, rate, seed + trial), plan["name"], run, rate)
         verdict = trial_verdict(got, sla)
         search.record(rate, verdict)
-        feed.send("step_summary", scenario=plan["name"], run=run, step=trial, level=rate,
-                  summary={**point(got, sla), **verdict})
+        feed.send(StepSummary(scenario=plan["name"], run=run, step=trial, level=rate,
+                              summary={**point(got, sla), **verdict}))
         records.extend(got)
         trial += 1
-    feed.send("peak_result", scenario=plan["name"], best=search.lo, bracket=[search.lo, search.hi],
-              stopped=search.stopped_reason)
+    feed.send(PeakResult(scenario=plan["name"], best=search.lo, bracket=(search.lo, search.hi),
+                         stopped=search.stopped_reason))
     return records
 
 
@@ -161,8 +163,8 @@ async def _run_job(job: dict, backend: Backend, feed: FeedWriter, stop: asyncio.
             current["events"] = events
             feed.done = feed.failed = 0
             t0 = time.time()
-            feed.send("scenario_start", scenario=name, steps=len(plan["steps"]), runs=plan["runs"],
-                      total=workload.planned_requests(plan, len(items)))
+            feed.send(ScenarioStart(scenario=name, steps=len(plan["steps"]), runs=plan["runs"],
+                                    total=workload.planned_requests(plan, len(items))))
             try:
                 for run in range(plan["runs"]):
                     for si, step in enumerate(plan["steps"]):
@@ -170,23 +172,23 @@ async def _run_job(job: dict, backend: Backend, feed: FeedWriter, stop: asyncio.
                         reqs, warm = workload.requests_for(plan, step, data, items, run)
                         feed.state.update(scenario=name, run=run, runs=plan["runs"], step=si,
                                           steps=len(plan["steps"]), level=step["level"])
-                        feed.send("step_start", scenario=name, run=run, step=si, level=step["level"],
-                                  mode=step["mode"], requests=len(reqs))
+                        feed.send(StepStart(scenario=name, run=run, step=si, level=step["level"],
+                                            mode=step["mode"], requests=len(reqs)))
                         with step_gc:
                             got = await _run_step(gen, plan, step, run, reqs, warm if run == 0 else [], seed, feed)
                         feed.tick(gen.in_flight, gen.live_tokens(), force=True)
                         if got and step["mode"] != "peak":
                             # Each level's figures at once: the sweep screen grows point by point.
-                            feed.send("step_summary", scenario=name, run=run, step=si, level=step["level"],
-                                      summary=point(got, sla_of(plan)))
-                        feed.send("step_end", scenario=name, run=run, step=si, level=step["level"])
+                            feed.send(StepSummary(scenario=name, run=run, step=si, level=step["level"],
+                                                  summary=point(got, sla_of(plan))))
+                        feed.send(StepEnd(scenario=name, run=run, step=si, level=step["level"]))
             except Stopped:
                 events.close()
-                feed.send("scenario_stopped", scenario=name)
+                feed.send(ScenarioStopped(scenario=name))
                 return "stopped"
             events.close()
-            feed.send("scenario_end", scenario=name, seconds=round(time.time() - t0, 3),
-                      samples=str(out_dir / name / "samples.jsonl"))
+            feed.send(ScenarioEnd(scenario=name, seconds=round(time.time() - t0, 3),
+                                  samples=str(out_dir / name / "samples.jsonl")))
         return "done"
     finally:
         tick_task.cancel()
@@ -233,12 +235,12 @@ def run_child(backend: str, options: dict | None = None, argv: list[str] | None 
         be = _load_backend(backend, opts)
         t0 = time.perf_counter()
         info = be.load(ModelSpec(**job["model"]), job.get("threads"), job.get("max_concurrency", 1))
-        feed.send("loaded", info=asdict(info), load_seconds=round(time.perf_counter() - t0, 3), pid=os.getpid())
+        feed.send(Loaded(info=asdict(info), load_seconds=round(time.perf_counter() - t0, 3), pid=os.getpid()))
     except AccelmarkError as exc:
-        feed.send("fatal", message=str(exc), kind=type(exc).__name__)
+        feed.send(Fatal(message=str(exc), kind=type(exc).__name__))
         return 2
     except Exception as exc:  # noqa: BLE001 - reported, not swallowed
-        feed.send("fatal", message=user_message(exc), kind=type(exc).__name__)
+        feed.send(Fatal(message=user_message(exc), kind=type(exc).__name__))
         print(f"runner failed while loading: {exc!r}", file=sys.stderr)
         return 2
 
@@ -256,7 +258,7 @@ def run_child(backend: str, options: dict | None = None, argv: list[str] | None 
     try:
         status = asyncio.run(main())
     except Exception as exc:  # noqa: BLE001
-        feed.send("fatal", message=user_message(exc), kind=type(exc).__name__)
+        feed.send(Fatal(message=user_message(exc), kind=type(exc).__name__))
         import traceback
 
         traceback.print_exc()  # to run.log (stderr), never to the user's terminal
@@ -266,6 +268,6 @@ def run_child(backend: str, options: dict | None = None, argv: list[str] | None 
             be.close()
         except Exception:  # noqa: BLE001
             pass
-    feed.send("bye", status=status)
+    feed.send(Bye(status=status))
     feed.close()
     return 0

@@ -2,8 +2,8 @@
 
 The child gets its own interpreter (its backend's imports, no GIL contention
 with the app, a crash or OOM cannot take the app down). Its stderr goes to the
-run's ``run.log``; its progress feed arrives on a pipe and is parsed by a
-reader thread that hands each message to ``on_message``.
+run's ``run.log``; its progress feed arrives on a pipe and is decoded by a
+reader thread that hands each typed message to ``on_message``.
 """
 
 from __future__ import annotations
@@ -15,14 +15,15 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 from accelmark_tui.engine.feed import read_feed
+from accelmark_tui.engine.messages import Message
 
 
 class RunnerProcess:
     def __init__(self, runner_py: Path, job_path: Path, log_path: Path,
-                 on_message: Callable[[dict[str, Any]], None]) -> None:
+                 on_message: Callable[[Message], None]) -> None:
         self.runner_py = runner_py
         self.job_path = job_path
         self.log_path = log_path

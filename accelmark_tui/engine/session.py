@@ -24,6 +24,7 @@ from accelmark_tui.engine.backend import PreparedModel, load_object
 from accelmark_tui.engine.metrics import LATE_SEND_MS, LATE_SHARE_WARN
 from accelmark_tui.engine.host import PeakRss, RunnerProcess, describe_exit
 from accelmark_tui.engine.live import LiveRun
+from accelmark_tui.engine.messages import Bye, Fatal, Loaded, Message, ScenarioEnd, ScenarioStart, ScenarioStopped
 from accelmark_tui.engine.records import read_records
 from accelmark_tui.engine.resultdoc import ResultWriter, framework_version_of
 from accelmark_tui.errors import RunnerFailed, UsageError
@@ -81,7 +82,7 @@ class RunSession:
         self.live = live or LiveRun()
         self.machine = machine
         self.proc: RunnerProcess | None = None
-        self._msgs: queue.Queue[dict[str, Any]] = queue.Queue()
+        self._msgs: queue.Queue[Message] = queue.Queue()
         self.prepared = False
         self.prepared_model: PreparedModel | None = None  # from the runner's own set-up hook, if it has one
 
@@ -203,9 +204,9 @@ class RunSession:
         live.phase = "loading"
         live.note(f"runner {self.runner.id}, suite {self.suite.id}, scenarios {', '.join(self.todo)}")
 
-        def on_message(msg: dict[str, Any]) -> None:
+        def on_message(msg: Message) -> None:
             live.handle(msg)
-            if msg.get("type") in ("loaded", "scenario_start", "scenario_end", "scenario_stopped", "fatal", "bye"):
+            if isinstance(msg, (Loaded, ScenarioStart, ScenarioEnd, ScenarioStopped, Fatal, Bye)):
                 self._msgs.put(msg)
 
         self.proc = RunnerProcess(self.runner.runner_py, job_path, rd.log, on_message)
@@ -225,20 +226,20 @@ class RunSession:
                     if self._msgs.empty():
                         break
                 continue
-            kind = msg["type"]
-            if kind == "loaded":
-                self.writer.set_load(msg.get("info", {}), msg.get("load_seconds"))
-            elif kind == "scenario_start":
-                self.writer.mark_start(msg["scenario"])
-            elif kind == "scenario_end":
-                name = msg["scenario"]
-                self._finish_scenario(name, rss)
-                idx = self.todo.index(name)
-                current = self.todo[idx + 1] if idx + 1 < len(self.todo) else None
-            elif kind == "fatal":
-                fatal = msg.get("message")
-            elif kind == "bye":
-                bye = msg.get("status")
+            match msg:
+                case Loaded():
+                    self.writer.set_load(msg.info, msg.load_seconds)
+                case ScenarioStart():
+                    self.writer.mark_start(msg.scenario)
+                case ScenarioEnd():
+                    name = msg.scenario
+                    self._finish_scenario(name, rss)
+                    idx = self.todo.index(name)
+                    current = self.todo[idx + 1] if idx + 1 < len(self.todo) else None
+                case Fatal():
+                    fatal = msg.message
+                case Bye():
+                    bye = msg.status
         rc = self.proc.wait()
         restore()
         done = list(state.scenarios_done)

@@ -7,7 +7,7 @@ frame, these rows a fraction of that (``bench/ui_overhead.py``).
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from rich.segment import Segment
 from rich.style import Style
@@ -18,6 +18,9 @@ from textual.widget import Widget
 
 from accelmark_tui.screens.widgets import braille
 from accelmark_tui.screens.widgets.charts import CachedRows
+
+if TYPE_CHECKING:
+    from accelmark_tui.engine.live import LiveSnapshot
 
 SPARK_POINTS = 60  # the last minute of 1 Hz telemetry, or the last 60 feed points
 LABEL_WIDTH, VALUE_WIDTH = 12, 9
@@ -39,11 +42,11 @@ class LoadPanel(CachedRows, Widget, can_focus=False):
     def value(self, label: str) -> str | None:
         return next((v for lab, v, _ in self.rows if lab == label), None)
 
-    def show(self, snap: dict[str, Any] | None, samples: list[dict[str, Any]]) -> None:
+    def show(self, snap: LiveSnapshot | None, samples: list[dict[str, Any]]) -> None:
         rows = {label: (value, points) for label, value, points in self.rows}
         if snap is not None:
-            rows["in flight"] = (str(snap["in_flight"]), _last(snap["in_flight_series"][1]))
-            lag = snap["send_lag_p99"][1]
+            rows["in flight"] = (str(snap.in_flight), _last(snap.in_flight_series.values))
+            lag = snap.send_lag_p99.values
             rows["send lag p99"] = (f"{lag[-1]:.1f} ms" if lag else "-", _last(lag))
         if samples:
             cpu = [s["cpu_percent"] for s in samples if s.get("cpu_percent") is not None]

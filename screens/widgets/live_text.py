@@ -7,9 +7,12 @@ error sentences, headline figures) is escaped by the caller's helpers here.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from accelmark_tui.scenarios.registry import headline
+
+if TYPE_CHECKING:
+    from accelmark_tui.engine.live import LiveSnapshot
 
 
 def escape(text: str) -> str:
@@ -24,42 +27,42 @@ def fmt_s(seconds: float | None) -> str:
     return f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s"
 
 
-def status_line(snap: dict[str, Any], state: str) -> str:
+def status_line(snap: LiveSnapshot, state: str) -> str:
     """One line while a run is live: scenario, level, requests, recent tok/s, elapsed, ETA."""
-    if state == "preparing" and snap["phase"] == "starting":
+    if state == "preparing" and snap.phase == "starting":
         return "Preparing: checking the runner, suite and model…"
-    if snap["phase"] in ("starting", "loading"):
-        return f"Loading the model… {fmt_s(snap['elapsed_s'])}"
-    tok = snap["tok_s"][1][-8:]  # about the last two seconds of the 1 s-window rate
-    parts = [f"[b]{escape(str(snap['scenario'] or '-'))}[/b] run {snap['run'] + 1}/{snap['runs'] or 1}"
-             + (f", level {snap['level']}" if snap["level"] is not None else ""),
-             f"{snap['done']}/{snap['total'] if snap['total'] is not None else '?'} requests",
+    if snap.phase in ("starting", "loading"):
+        return f"Loading the model… {fmt_s(snap.elapsed_s)}"
+    tok = snap.tok_s.values[-8:]  # about the last two seconds of the 1 s-window rate
+    parts = [f"[b]{escape(str(snap.scenario or '-'))}[/b] run {snap.run + 1}/{snap.runs or 1}"
+             + (f", level {snap.level}" if snap.level is not None else ""),
+             f"{snap.done}/{snap.total if snap.total is not None else '?'} requests",
              f"{sum(tok) / len(tok):.1f} tok/s" if tok else "- tok/s",
-             f"elapsed {fmt_s(snap['elapsed_s'])}"]
-    if snap["failed"]:
-        parts.append(f"[$error]{snap['failed']} failed[/]")
-    if snap["eta_s"] is not None:
-        parts.append(f"ETA {fmt_s(snap['eta_s'])}")
+             f"elapsed {fmt_s(snap.elapsed_s)}"]
+    if snap.failed:
+        parts.append(f"[$error]{snap.failed} failed[/]")
+    if snap.eta_s is not None:
+        parts.append(f"ETA {fmt_s(snap.eta_s)}")
     line = " · ".join(parts)
     if state == "stopping":
         line = "[b]Stopping[/b] (finished scenarios are kept) · " + line
     return line
 
 
-def progress_detail(snap: dict[str, Any]) -> str:
-    total, done = snap["total"], snap["done"]
+def progress_detail(snap: LiveSnapshot) -> str:
+    total, done = snap.total, snap.done
     pct = f" · {100 * done // total}%" if total else ""
-    eta = f" · ETA {fmt_s(snap['eta_s'])}" if snap["eta_s"] is not None else ""
+    eta = f" · ETA {fmt_s(snap.eta_s)}" if snap.eta_s is not None else ""
     return f"{done}/{total or '?'}{pct}{eta}"
 
 
-def summary(outcome: Any, snap: dict[str, Any], can_open: bool) -> str:
+def summary(outcome: Any, snap: LiveSnapshot, can_open: bool) -> str:
     """The end of a run: how it ended, each finished scenario's headline, where it is, the keys."""
     keys = "[b]enter[/b] opens the result, " if can_open else ""
     if outcome is None:
         return f"[b]Stopped[/b] before the runner started; nothing was measured. {keys}[b]esc[/b] goes back."
-    figures = "".join(f"\n  {name}: {escape(headline(name, block))}" for name, block in snap["scenario_blocks"].items())
-    return (f"[b]{outcome.status.capitalize()}[/b] after {fmt_s(snap['elapsed_s'])}.{figures}\n"
+    figures = "".join(f"\n  {name}: {escape(headline(name, block))}" for name, block in snap.scenario_blocks.items())
+    return (f"[b]{outcome.status.capitalize()}[/b] after {fmt_s(snap.elapsed_s)}.{figures}\n"
             f"{escape(outcome.message)}\n{keys}[b]esc[/b] goes back.")
 
 

@@ -7,7 +7,7 @@ a frame's worth of the app's CPU, taken from the benchmark the screen shows.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from rich.segment import Segment
 from rich.style import Style
@@ -17,6 +17,9 @@ from textual.widget import Widget
 
 from accelmark_tui.screens.widgets.charts import CachedRows
 from accelmark_tui.screens.widgets.live_text import progress_detail
+
+if TYPE_CHECKING:
+    from accelmark_tui.engine.live import LiveSnapshot
 
 NAME_WIDTH = 12
 NOTHING = "Nothing left to run: this configuration is already complete."
@@ -47,14 +50,14 @@ class ProgressPanel(CachedRows, Widget, can_focus=False):
         self.draws += 1
         self.refresh(layout=True)
 
-    def show(self, snap: dict[str, Any], active: bool) -> None:
+    def show(self, snap: LiveSnapshot, active: bool) -> None:
         """``active``: the run is still going (the current scenario moves, the rest wait)."""
         lines = []
         for name, *_ in self.lines:
-            if name in snap["scenarios_done"]:
+            if name in snap.scenarios_done:
                 lines.append((name, "done", 1, 1, "done"))
-            elif active and name == snap["scenario"]:
-                lines.append((name, "running", snap["done"], max(1, snap["total"] or 1), progress_detail(snap)))
+            elif active and name == snap.scenario:
+                lines.append((name, "running", snap.done, max(1, snap.total or 1), progress_detail(snap)))
             else:
                 lines.append((name, "pending", 0, 1, "waiting" if active else "not run"))
         self._set(lines)

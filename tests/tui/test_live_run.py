@@ -17,6 +17,7 @@ import pytest
 from results_data import settle, settle_live
 
 from accelmark_tui.engine.live import LiveRun
+from accelmark_tui.engine.messages import decode
 from accelmark_tui.engine.session import RunRequest
 
 SIZES = {"wide": (120, 40), "small": (80, 24)}
@@ -37,9 +38,9 @@ ACCURACY_BLOCK = {"score": 0.27, "correct": 27, "items": 100, "answered": 96, "f
 def feed(live: LiveRun, clock, scenario: str, seconds: float, total: int, rate: float,
          finish: bool = True) -> None:
     """20 ticks a second of a steady scenario: tokens at about ``rate`` tok/s, a sample every 0.5 s."""
-    live.handle({"type": "scenario_start", "scenario": scenario, "total": total, "runs": 1, "steps": 2})
-    live.handle({"type": "step_start", "scenario": scenario, "run": 0, "step": 0, "level": 1, "mode": "closed",
-                 "requests": total})
+    live.handle(decode({"type": "scenario_start", "scenario": scenario, "total": total, "runs": 1, "steps": 2}))
+    live.handle(decode({"type": "step_start", "scenario": scenario, "run": 0, "step": 0, "level": 1, "mode": "closed",
+                        "requests": total}))
     tokens, t0 = 0.0, clock.t
     n = int(seconds * 20)
     for i in range(n):
@@ -49,12 +50,12 @@ def feed(live: LiveRun, clock, scenario: str, seconds: float, total: int, rate: 
         if i % 10 == 9:
             k = i // 10
             samples = [[180 + 40 * math.sin(k), 9 + 2 * math.cos(k / 2), 900.0, 0.4 + 0.1 * (k % 3), 64, 1, False]]
-        live.handle({"type": "tick", "in_flight": 1 + (i // 20) % 4, "failed": 0, "gen_tokens": int(tokens),
-                     "samples": samples})
+        live.handle(decode({"type": "tick", "in_flight": 1 + (i // 20) % 4, "failed": 0, "gen_tokens": int(tokens),
+                            "samples": samples}))
         done = int(total * (i + 1) / n) if finish else int(total * (i + 1) / (2 * n))
         live.progress.done = min(done, total)  # samples are lossy; pin the count to the plan
     if finish:
-        live.handle({"type": "scenario_end", "scenario": scenario, "seconds": clock.t - t0})
+        live.handle(decode({"type": "scenario_end", "scenario": scenario, "seconds": clock.t - t0}))
 
 
 def fixed_live(clock) -> LiveRun:
@@ -64,7 +65,7 @@ def fixed_live(clock) -> LiveRun:
     live.note("runner cpu_llamacpp_fcba25f1, suite suite_Quick, scenarios " + ", ".join(SCENARIOS))
     live.phase = "loading"
     clock.t += 0.4
-    live.handle({"type": "loaded", "info": {"n_ctx": 2048}, "load_seconds": 0.4})
+    live.handle(decode({"type": "loaded", "info": {"n_ctx": 2048}, "load_seconds": 0.4}))
     feed(live, clock, "accuracy", 8, 100, 40)
     live.scenario_finished("accuracy", ACCURACY_BLOCK)
     feed(live, clock, "offline", 20, 96, 150)
@@ -110,7 +111,7 @@ def test_live_snapshot_light_theme_finished(live_app, snap_compare, clock, servi
     monkeypatch.setattr(LiveRunScreen, "TELEMETRY_PERIOD_S", 3600.0)
     live = fixed_live(clock)
     clock.t += 1
-    live.handle({"type": "scenario_end", "scenario": "online", "seconds": 12.0})
+    live.handle(decode({"type": "scenario_end", "scenario": "online", "seconds": 12.0}))
     live.scenario_finished("online", ONLINE_BLOCK)
     feed(live, clock, "interactive", 6, 8, 70)
     live.scenario_finished("interactive", INTERACTIVE_BLOCK)
@@ -150,8 +151,8 @@ async def test_redraws_at_a_fixed_rate_whatever_the_feed_rate(live_app, services
     from accelmark_tui.screens.live_run import LiveRunScreen
 
     live = LiveRun()
-    live.handle({"type": "loaded", "info": {}, "load_seconds": 0.1})
-    live.handle({"type": "scenario_start", "scenario": "offline", "total": 100000, "runs": 1, "steps": 1})
+    live.handle(decode({"type": "loaded", "info": {}, "load_seconds": 0.1}))
+    live.handle(decode({"type": "scenario_start", "scenario": "offline", "total": 100000, "runs": 1, "steps": 1}))
     stop = threading.Event()
     sent = [0]
 
@@ -160,8 +161,8 @@ async def test_redraws_at_a_fixed_rate_whatever_the_feed_rate(live_app, services
         while not stop.is_set():
             sent[0] += 1
             tokens += 3
-            live.handle({"type": "tick", "in_flight": 4, "failed": 0, "gen_tokens": tokens,
-                         "samples": [[120.0, 9.0, 600.0, 0.3, 64, 1, False]]})
+            live.handle(decode({"type": "tick", "in_flight": 4, "failed": 0, "gen_tokens": tokens,
+                                "samples": [[120.0, 9.0, 600.0, 0.3, 64, 1, False]]}))
             time.sleep(0.005)
 
     threading.Thread(target=producer, daemon=True).start()
@@ -208,7 +209,7 @@ async def test_panels_keep_no_timer_and_draw_from_the_snapshot(live_app, service
         gauges = screen.query_one("#live-gauges", LoadPanel)
         samples = screen.telemetry()
         assert samples and gauges.value("CPU %") == f"{samples[-1]['cpu_percent']:.0f}"
-        assert gauges.value("in flight") == str(screen.session.live.snapshot()["in_flight"])
+        assert gauges.value("in flight") == str(screen.session.live.snapshot().in_flight)
 
 
 @pytest.mark.anyio
@@ -323,7 +324,7 @@ async def test_stop_keeps_finished_scenarios(live_app, tmp_path):
         r0 = screen.redraws
         await asyncio.sleep(1.0)
         assert screen.redraws - r0 <= 10
-        await _wait(pilot, lambda: "interactive" in screen.session.live.snapshot()["scenarios_done"], 300,
+        await _wait(pilot, lambda: "interactive" in screen.session.live.snapshot().scenarios_done, 300,
                     "interactive to finish")
         await pilot.press("s")
         await _wait(pilot, lambda: screen.state not in ("running", "stopping"), 300, "the stop")
@@ -345,7 +346,7 @@ async def test_stop_keeps_finished_scenarios(live_app, tmp_path):
 @pytest.mark.e2e
 @pytest.mark.anyio
 async def test_runner_crash_shows_the_sentence_and_the_app_stays_up(live_app, tmp_path):
-    """A GGUF that parses but that llama.cpp cannot load: the runner exits 1 at load."""
+    """A GGUF that parses but that llama.cpp cannot load: the runner sends llama.cpp's sentence and exits at load."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location(
@@ -362,7 +363,7 @@ async def test_runner_crash_shows_the_sentence_and_the_app_stays_up(live_app, tm
         await _wait(pilot, lambda: screen.state == "failed", 120, "the failure")
         await pilot.pause(0.3)
         assert isinstance(app.screen, ErrorModal)
-        assert "runner process" in app.screen.text and app.screen.text.count(". ") <= 1
+        assert "could not load" in app.screen.text and app.screen.text.count(". ") <= 1
         assert app.live_session is None
         await pilot.press("escape")
         await pilot.pause(0.2)

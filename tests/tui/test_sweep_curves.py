@@ -19,6 +19,7 @@ import pytest
 from results_data import build_root, screen_app, services_for, settle, settle_live
 
 from accelmark_tui.engine.live import LiveRun
+from accelmark_tui.engine.messages import StepSummary, decode
 
 SIZES = {"wide": (120, 40), "small": (80, 24)}
 # (concurrency, output tok/s, tok/s per user, TTFT p50, TTFT p99): a server that saturates near 16.
@@ -30,23 +31,25 @@ PEAK = [(1.0, 180.0, True), (2.0, 260.0, True), (4.0, 650.0, True), (8.0, None, 
 SLA_MS = 1000.0
 
 
-def sweep_msg(i: int, run: int = 0) -> dict:
+def sweep_msg(i: int, run: int = 0) -> StepSummary:
     c, tok, user, p50, p99 = SWEEP[i]
-    return {"type": "step_summary", "scenario": "sweep", "run": run, "step": i, "level": c,
-            "summary": {"requests": 16, "completed": 16, "failed": 0, "request_rate": tok / 64,
-                        "output_tokens_per_sec": tok, "tokens_per_sec_per_user": user, "ttft_ms_p50": p50,
-                        "ttft_ms_p99": p99, "tpot_ms_p50": round(1000 / user, 2), "tpot_ms_p99": round(1200 / user, 2)}}
+    return decode({"type": "step_summary", "scenario": "sweep", "run": run, "step": i, "level": c,
+                   "summary": {"requests": 16, "completed": 16, "failed": 0, "request_rate": tok / 64,
+                               "output_tokens_per_sec": tok, "tokens_per_sec_per_user": user, "ttft_ms_p50": p50,
+                               "ttft_ms_p99": p99, "tpot_ms_p50": round(1000 / user, 2),
+                               "tpot_ms_p99": round(1200 / user, 2)}})
 
 
-def peak_msg(i: int) -> dict:
+def peak_msg(i: int) -> StepSummary:
     rate, p99, met = PEAK[i]
-    return {"type": "step_summary", "scenario": "peak", "run": 0, "step": i, "level": rate,
-            "summary": {"requests": 30, "failed": 0 if p99 else 30, "output_tokens_per_sec": 40 * min(rate, 5.2),
-                        "met": met, "client_bound": False, "p99_ttft_ms": p99, "p99_tpot_ms": 12.5,
-                        "achieved_rate": round(min(rate, 5.2) * 0.98, 3)}}
+    return decode({"type": "step_summary", "scenario": "peak", "run": 0, "step": i, "level": rate,
+                   "summary": {"requests": 30, "failed": 0 if p99 else 30, "output_tokens_per_sec": 40 * min(rate, 5.2),
+                               "met": met, "client_bound": False, "p99_ttft_ms": p99, "p99_tpot_ms": 12.5,
+                               "achieved_rate": round(min(rate, 5.2) * 0.98, 3)}})
 
 
-PEAK_RESULT = {"type": "peak_result", "scenario": "peak", "best": 5.0, "bracket": [5.0, 5.5], "stopped": "converged"}
+PEAK_RESULT = decode({"type": "peak_result", "scenario": "peak", "best": 5.0, "bracket": [5.0, 5.5],
+                      "stopped": "converged"})
 
 
 def started(clock, scenario: str, steps: int) -> LiveRun:
@@ -54,8 +57,8 @@ def started(clock, scenario: str, steps: int) -> LiveRun:
     if clock is not None:
         live.started = clock.t
     live.note(f"runner other_openai_endpoint_82c4480f, suite suite_Quick, scenarios {scenario}")
-    live.handle({"type": "loaded", "info": {}, "load_seconds": 0.2})
-    live.handle({"type": "scenario_start", "scenario": scenario, "total": 96, "runs": 1, "steps": steps})
+    live.handle(decode({"type": "loaded", "info": {}, "load_seconds": 0.2}))
+    live.handle(decode({"type": "scenario_start", "scenario": scenario, "total": 96, "runs": 1, "steps": steps}))
     return live
 
 
@@ -105,7 +108,7 @@ async def test_sweep_points_reach_the_curves_at_the_fixed_rate(live_app, service
         assert panel.points[-1]["ttft_ms_p99"] == 1300.0 and left.draws == draws + 1
         assert "Pareto" in str(left.border_title) and "SLA" in str(panel.query_one("#curve-right").border_title)
         # The next scenario is not a sweep: the time charts come back.
-        live.handle({"type": "scenario_start", "scenario": "offline", "total": 8, "runs": 1, "steps": 1})
+        live.handle(decode({"type": "scenario_start", "scenario": "offline", "total": 8, "runs": 1, "steps": 1}))
         await pilot.pause(0.5)
         assert not screen.has_class("-curves") and screen.query_one("#chart-tok-s").display
 
