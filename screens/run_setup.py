@@ -337,14 +337,8 @@ class RunSetupScreen(AccelmarkScreen):
         self._launch()
 
     def _launch(self) -> None:
-        try:
-            from accelmark_tui.screens.live_run import LiveRunScreen
-        except ModuleNotFoundError as exc:
-            if exc.name != "accelmark_tui.screens.live_run":
-                raise
-            self.app.show_error("This build has no live-run screen yet; run it headless with `accelmark run`.",
-                                title="Not available")
-            return
+        from accelmark_tui.screens.live_run import LiveRunScreen
+
         self.app.push_screen(LiveRunScreen(self.request))
 
     # -- the rest ---------------------------------------------------------------------------------

@@ -42,14 +42,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"accelmark {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue  # command not built yet
-            raise
-        module.register(sub)
+        importlib.import_module(name).register(sub)
     return parser
+
+
+def add_run_and_repo(p: argparse.ArgumentParser) -> None:
+    """RUN and --repo, as `validate` and `submit` take them (the same run, the same target)."""
+    p.add_argument("run", metavar="RUN", help="run name, unique prefix, or run folder")
+    p.add_argument("--repo", metavar="OWNER/NAME", help="target leaderboard repository (default: submit_repo in "
+                   "settings.json in accelmark's config folder, else FreedomIntelligence/AccelMark)")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,6 +14,8 @@ import os
 import sys
 from typing import Any
 
+from accelmark_tui.cli import add_run_and_repo
+
 
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
@@ -23,9 +25,7 @@ def register(subparsers: Any) -> None:
         "update) the pull request. The token comes from GITHUB_TOKEN, GH_TOKEN or `gh auth token` and is never "
         "stored. RUN is a run name, a unique prefix of one, or a run folder.",
     )
-    p.add_argument("run", metavar="RUN", help="run name, unique prefix, or run folder")
-    p.add_argument("--repo", metavar="OWNER/NAME", help="target leaderboard repository (default: submit_repo in "
-                   "settings.json in accelmark's config folder, else FreedomIntelligence/AccelMark)")
+    add_run_and_repo(p)
     p.add_argument("--api-url", metavar="URL", help="GitHub API base URL, for GitHub Enterprise (default: "
                    "$ACCELMARK_GITHUB_API or https://api.github.com)")
     p.add_argument("--output-dir", metavar="ROOT", help="results root (default: accelmark's data folder)")

@@ -11,6 +11,8 @@ import json
 import sys
 from typing import Any
 
+from accelmark_tui.cli import add_run_and_repo
+
 
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
@@ -20,9 +22,7 @@ def register(subparsers: Any) -> None:
         "number of runs, pinned model revision, accuracy receipt, suite accepted by the target repository). "
         "RUN is a run name, a unique prefix of one, or a run folder. Exit status 2 if anything blocks.",
     )
-    p.add_argument("run", metavar="RUN", help="run name, unique prefix, or run folder")
-    p.add_argument("--repo", metavar="OWNER/NAME", help="target leaderboard repository (default: submit_repo in "
-                   "settings.json in accelmark's config folder, else FreedomIntelligence/AccelMark)")
+    add_run_and_repo(p)
     p.add_argument("--output-dir", metavar="ROOT", help="results root (default: accelmark's data folder)")
     p.add_argument("--json", action="store_true", help="print the checklist as JSON")
     p.set_defaults(func=run)

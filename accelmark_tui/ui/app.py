@@ -110,27 +110,15 @@ class AccelmarkApp(App):
         self.push_screen(RunSetupScreen(runner_id=runner_id, suite_id=suite_id))
 
     def action_open_results(self) -> None:
-        screen_cls = self._optional_screen("results", "ResultsScreen", "results")
-        if screen_cls is not None and not isinstance(self.screen, screen_cls):
-            self.push_screen(screen_cls())
+        from accelmark_tui.screens.results import ResultsScreen
+
+        if not isinstance(self.screen, ResultsScreen):
+            self.push_screen(ResultsScreen())
 
     def open_run(self, run_name: str) -> None:
-        screen_cls = self._optional_screen("run_detail", "RunDetailScreen", "run detail")
-        if screen_cls is not None:
-            self.push_screen(screen_cls(run_name))
+        from accelmark_tui.screens.run_detail import RunDetailScreen
 
-    def _optional_screen(self, module: str, name: str, what: str) -> type | None:
-        """A screen class built alongside this shell, or None (with a dialog) when this build lacks it."""
-        import importlib
-
-        try:
-            return getattr(importlib.import_module(f"accelmark_tui.screens.{module}"), name)
-        except ModuleNotFoundError as exc:
-            if exc.name != f"accelmark_tui.screens.{module}":
-                raise  # a missing dependency inside the screen is a real bug: let it surface
-            self.show_error(f"This build has no {what} screen yet; use `accelmark results` on the command line.",
-                            title="Not available")
-            return None
+        self.push_screen(RunDetailScreen(run_name))
 
     def action_help(self) -> None:
         from accelmark_tui.screens.help import HelpScreen

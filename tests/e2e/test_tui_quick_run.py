@@ -37,7 +37,7 @@ async def test_quick_suite_from_home_by_keys(tmp_path):
         await _wait(pilot, lambda: type(app.screen).__name__ == "HomeScreen", 30, "home")
         await pilot.press("r")  # "Run the quick suite"
         await _wait(pilot, lambda: type(app.screen).__name__ == "RunSetupScreen"
-                    and getattr(app.screen, "catalog", None) is not None, 60, "run setup")
+                    and getattr(app.screen, "matrix", None) is not None, 60, "run setup")
         setup = app.screen
         assert setup.query_one("#suite").value == "suite_Quick"
         for _ in range(40):  # tab to the Runs field, as a user would
