@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from accelmark_tui.scenarios.definition import BUILDERS, Column, Row, Scenario, View, rate
+from accelmark_tui.scenarios.definition import Column, Row, View, engine_scenario, rate
 from accelmark_tui.scenarios.format import fmt
 
 
@@ -83,7 +83,7 @@ def peak_headline(block: dict[str, Any]) -> str:
 
 # ── the definitions ──────────────────────────────────────────────────────────
 
-SWEEP = Scenario("sweep", f"{BUILDERS}:sweep", sweep_view, sweep_headline, own=True, curves=True)
-PEAK = Scenario("peak", f"{BUILDERS}:peak", peak_view, peak_headline, own=True, curves=True,
-                open_loop=("trials", "rate"))
+SWEEP = engine_scenario("sweep", sweep_view, sweep_headline, own=True, curves=True)
+PEAK = engine_scenario("peak", peak_view, peak_headline, own=True, curves=True,
+                       open_loop=("trials", "rate"))
 SCENARIOS = (SWEEP, PEAK)

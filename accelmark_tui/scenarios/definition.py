@@ -110,8 +110,10 @@ def rate(value: Any) -> str:
     return f"{value:g}" if isinstance(value, (int, float)) and not isinstance(value, bool) else fmt(value)
 
 
-# Where the engine keeps the report builders (one signature, adapting engine.report and engine.curves).
+# Where the engine keeps the report builders (one signature, adapting engine.report and engine.curves)
+# and the planners (``plan_<name>(plan, suite, options, ctx)``: a scenario's steps from the suite).
 BUILDERS = "accelmark_tui.engine.blocks"
+PLANNERS = "accelmark_tui.engine.plan"
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +124,9 @@ class Scenario:
     report: str
     view: Callable[[dict[str, Any]], View]  # its table, from its metric block
     headline: Callable[[dict[str, Any]], str]  # its figures in one line (CLI summary, app notices)
+    # "module:function" of its planner (its steps from the suite and the user's options), named like
+    # ``report``; None for a name the registry only shows (the generic fallback).
+    planner: str | None = None
     # accelmark's own, not upstream's: its block goes under ``metrics.<name>`` and into
     # ``<run>/<name>/<name>.json``, never into ``task.scenarios_run``.
     own: bool = False
@@ -137,3 +142,9 @@ class Scenario:
         rows_key, rate_key = self.open_loop
         return [(float(r.get(rate_key) or 0), r["late_send_share"]) for r in block.get(rows_key) or []
                 if isinstance(r, dict) and r.get("late_send_share") is not None and r["late_send_share"] > warn_share]
+
+
+def engine_scenario(name: str, view: Callable[[dict[str, Any]], View], headline: Callable[[dict[str, Any]], str],
+                    **kw: Any) -> Scenario:
+    """A scenario the engine runs: its builder is ``blocks.<name>``, its planner ``plan.plan_<name>``."""
+    return Scenario(name, f"{BUILDERS}:{name}", view, headline, planner=f"{PLANNERS}:plan_{name}", **kw)

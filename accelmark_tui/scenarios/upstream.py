@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from accelmark_tui.scenarios.definition import BUILDERS, Column, Fact, Row, Scenario, View
+from accelmark_tui.scenarios.definition import Column, Fact, Row, View, engine_scenario
 from accelmark_tui.scenarios.format import cv_of, decode_tok_s, fmt
 
 
@@ -183,11 +183,10 @@ def accuracy_headline(block: dict[str, Any]) -> str:
 
 # ── the definitions ──────────────────────────────────────────────────────────
 
-OFFLINE = Scenario("offline", f"{BUILDERS}:offline", offline_view, offline_headline)
-ONLINE = Scenario("online", f"{BUILDERS}:online", online_view, online_headline,
-                  open_loop=("results_by_qps", "target_qps"))
-INTERACTIVE = Scenario("interactive", f"{BUILDERS}:interactive", interactive_view, interactive_headline)
-SUSTAINED = Scenario("sustained", f"{BUILDERS}:sustained", sustained_view, sustained_headline)
-BURST = Scenario("burst", f"{BUILDERS}:burst", burst_view, burst_headline)
-ACCURACY = Scenario("accuracy", f"{BUILDERS}:accuracy", accuracy_view, accuracy_headline)
+OFFLINE = engine_scenario("offline", offline_view, offline_headline)
+ONLINE = engine_scenario("online", online_view, online_headline, open_loop=("results_by_qps", "target_qps"))
+INTERACTIVE = engine_scenario("interactive", interactive_view, interactive_headline)
+SUSTAINED = engine_scenario("sustained", sustained_view, sustained_headline)
+BURST = engine_scenario("burst", burst_view, burst_headline)
+ACCURACY = engine_scenario("accuracy", accuracy_view, accuracy_headline)
 SCENARIOS = (OFFLINE, ONLINE, INTERACTIVE, SUSTAINED, BURST, ACCURACY)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from accelmark_tui.engine import blocks
+from accelmark_tui.engine.backend import load_object
 from accelmark_tui.engine.plan import Options, plan_scenario
 from accelmark_tui.engine.records import RequestRecord
 from accelmark_tui.errors import AccelmarkError
@@ -63,6 +64,7 @@ def test_every_scenario_has_a_builder_a_table_and_a_headline(finished):
     for name in registry.names():
         scenario = registry.get(name)
         assert callable(blocks.builder(scenario.report)), name
+        assert callable(load_object(scenario.planner)), name  # plan_scenario planned it for the fixture
         view = scenario.view(finished[name])
         assert view.title and view.columns and view.rows, name
         assert scenario.headline(finished[name]), name
