@@ -9,15 +9,17 @@ config folder otherwise), each optional:
   the leaderboard repository ``submit`` / ``validate`` and the app target when
   ``--repo`` is not given.
 
-``load_config()`` reads both into one ``Config``. A low layer: it imports no
-engine, results or submit code, so everything above can read it. Nothing
+Each section is a typed, validated dataclass with its own file, so a broken
+settings file never stops a measurement and a broken profile never hides the
+target repository. A low layer: it imports no engine, results or submit code,
+so everything above reads the user's configuration here and nowhere else. Nothing
 secret lives here: GitHub tokens are never written anywhere.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -122,18 +124,6 @@ class Settings:
         return cls(**data)
 
 
-@dataclass(frozen=True)
-class Config:
-    """Everything the user configured: the profile (None before one is saved) and the settings."""
-
-    profile: Profile | None = None
-    settings: Settings = field(default_factory=Settings)
-
-    @property
-    def submit_repo(self) -> str:
-        return self.settings.submit_repo
-
-
 # ── files ────────────────────────────────────────────────────────────────────
 
 
@@ -178,12 +168,18 @@ def save_profile(profile: Profile) -> Path:
     return _write(profile_path(), profile.validated().to_dict())
 
 
+def profile_or_none() -> Profile | None:
+    """The saved profile; None when there is none or it is broken: a measurement or a preview must not
+    stop for it (``load_profile`` says what is wrong, the profile dialog rewrites it)."""
+    try:
+        return load_profile()
+    except UsageError:
+        return None
+
+
 def current_submitter() -> tuple[str, str]:
     """(submitted_by, submission_type) for a new run: the profile's, else the placeholder."""
-    try:
-        profile = load_profile()
-    except UsageError:
-        profile = None  # a broken profile must not stop a measurement; submit will complain
+    profile = profile_or_none()
     if profile is None:
         return PLACEHOLDER_SUBMITTER, "individual"
     return profile.submitted_by, profile.submission_type
@@ -206,8 +202,3 @@ def load_settings() -> Settings:
 def save_settings(settings: Settings) -> Path:
     """Validate and write the settings atomically; returns the path."""
     return _write(settings_path(), settings.validated().to_dict())
-
-
-def load_config() -> Config:
-    """Both files as one Config; either one broken is its own one-sentence UsageError."""
-    return Config(profile=load_profile(), settings=load_settings())

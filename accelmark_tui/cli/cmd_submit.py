@@ -58,11 +58,11 @@ def run(args: argparse.Namespace) -> int:
     from accelmark_tui.errors import UsageError
     from accelmark_tui.paths import results_root
     from accelmark_tui.results.store import find_run
-    from accelmark_tui.config import load_settings
+    from accelmark_tui.config import load_settings, profile_or_none
     from accelmark_tui.submit import DEFAULT_API, ENV_API
-    from accelmark_tui.submit.flow import SubmitBlocked, blocked_sentence, plan, submit, _profile_login
+    from accelmark_tui.submit.flow import SubmitBlocked, blocked_sentence, plan, submit
 
-    repo = args.repo or load_settings().submit_repo
+    repo = args.repo or load_settings().submit_repo  # --repo given: settings.json is not read
     api_url = args.api_url or os.environ.get(ENV_API) or DEFAULT_API
     rd = find_run(args.run, results_root(args.output_dir))
 
@@ -91,8 +91,8 @@ def run(args: argparse.Namespace) -> int:
     with GitHubClient(token, api_url, timeout=timeout) as client:
         if not args.yes:
             login = client.user_login()
-            _, kind = _profile_login()
-            preview = plan(rd, repo=repo, login=login, submission_type=kind)
+            profile = profile_or_none()
+            preview = plan(rd, repo=repo, login=login, submission_type=profile.submission_type if profile else None)
             out(_preview(preview), sys.stderr)
             if not preview.ok:
                 raise SubmitBlocked(blocked_sentence(preview.checks), preview.checks)

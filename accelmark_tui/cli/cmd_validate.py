@@ -51,14 +51,13 @@ def out(text: str, stream: Any = None) -> None:
 def run(args: argparse.Namespace) -> int:
     from accelmark_tui.paths import results_root
     from accelmark_tui.results.store import find_run
-    from accelmark_tui.config import load_settings
+    from accelmark_tui.config import load_settings, profile_or_none
     from accelmark_tui.submit.checklist import blocking, build_checklist
-    from accelmark_tui.submit.flow import _profile_login
 
-    repo = args.repo or load_settings().submit_repo
+    repo = args.repo or load_settings().submit_repo  # --repo given: settings.json is not read
     rd = find_run(args.run, results_root(args.output_dir))
-    login, _ = _profile_login()
-    checks = build_checklist(rd, repo=repo, login=login)
+    profile = profile_or_none()
+    checks = build_checklist(rd, repo=repo, login=profile.submitted_by if profile else None)
     bad = blocking(checks)
     if args.json:
         out(json.dumps({"run_dir": str(rd.path), "run_name": rd.run_name, "repo": repo, "ok": not bad,

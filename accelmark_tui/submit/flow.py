@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from accelmark_tui.config import DEFAULT_REPO
+from accelmark_tui.config import DEFAULT_REPO, profile_or_none
 from accelmark_tui.errors import AccelmarkError, UsageError
 from accelmark_tui.results.identity import identity_from_result
 from accelmark_tui.results.layout import RunDir, read_json
@@ -97,16 +97,6 @@ def _recorded_submitter(rd: RunDir) -> str | None:
         return None
 
 
-def _profile_login() -> tuple[str | None, str | None]:
-    from accelmark_tui.config import load_profile
-
-    try:
-        profile = load_profile()
-    except AccelmarkError:
-        return None, None
-    return (profile.submitted_by, profile.submission_type) if profile else (None, None)
-
-
 def _complete(rd: RunDir, checks: list[Check], login: str | None) -> Plan:
     plan = Plan(rd.path, rd.run_name, login, checks)
     if plan.ok:
@@ -175,7 +165,8 @@ def submit(run_dir: RunDir | str | os.PathLike[str], *, repo: str = DEFAULT_REPO
 
     if "/" not in repo.strip("/") or repo.count("/") != 1:
         raise UsageError(f"'{repo}' is not a repository name; give it as OWNER/NAME.")
-    profile_login, submission_type = _profile_login()
+    profile = profile_or_none()
+    profile_login, submission_type = (profile.submitted_by, profile.submission_type) if profile else (None, None)
     if dry_run:
         p = plan(run_dir, repo=repo, login=login or profile_login, submission_type=submission_type)
         return SubmitResult(p, steps=steps)

@@ -123,12 +123,9 @@ class Services:
 
     # -- profile -------------------------------------------------------------------
     def profile(self):
-        from accelmark_tui.config import load_profile
+        from accelmark_tui.config import profile_or_none
 
-        try:
-            return load_profile()
-        except Exception:  # noqa: BLE001 - a broken profile is treated as none; the modal rewrites it
-            return None
+        return profile_or_none()  # a broken profile is treated as none; the modal rewrites it
 
     def save_profile(self, profile) -> None:
         from accelmark_tui.config import save_profile
