@@ -39,6 +39,14 @@ class NetworkError(AccelmarkError):
     """A remote service could not be reached or answered badly."""
 
 
+class SubmitBlocked(AccelmarkError):
+    """The submission checklist has failing items; ``checks`` holds them all (``submit.checklist.Check``s)."""
+
+    def __init__(self, message: str, checks: list) -> None:
+        super().__init__(message)
+        self.checks = checks
+
+
 def user_message(exc: BaseException) -> str:
     """One sentence for any exception; the single mapping used by CLI and app."""
     if isinstance(exc, AccelmarkError):

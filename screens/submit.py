@@ -293,12 +293,11 @@ class SubmitScreen(AccelmarkScreen):
         self._set_state("done")
 
     def _failed(self, exc: BaseException) -> None:
-        from accelmark_tui.errors import user_message
+        from accelmark_tui.errors import SubmitBlocked, user_message
 
         text = user_message(exc)
-        checks = getattr(exc, "checks", None)  # a checklist that blocks the run (submit.flow.SubmitBlocked)
-        if checks is not None and self.plan is not None:
-            self.plan.checks = checks
+        if isinstance(exc, SubmitBlocked) and self.plan is not None:
+            self.plan.checks = exc.checks
             self.plan.bundle = None
             self._show_plan(self.plan)
         if getattr(exc, "status", 0) == 401:

@@ -60,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
     from accelmark_tui.results.store import find_run
     from accelmark_tui.config import load_settings, profile_or_none
     from accelmark_tui.submit import DEFAULT_API, ENV_API
-    from accelmark_tui.submit.flow import SubmitBlocked, blocked_sentence, plan, submit
+    from accelmark_tui.errors import SubmitBlocked
+    from accelmark_tui.submit.flow import blocked_sentence, plan, submit
 
     repo = args.repo or load_settings().submit_repo  # --repo given: settings.json is not read
     api_url = args.api_url or os.environ.get(ENV_API) or DEFAULT_API

@@ -10,10 +10,10 @@ import threading
 import time
 from typing import TYPE_CHECKING, TextIO
 
+from accelmark_tui.scenarios.registry import headline
+
 if TYPE_CHECKING:
     from accelmark_tui.engine.live import LiveSnapshot
-
-from accelmark_tui.scenarios.registry import headline
 
 
 def _fmt_s(s: float | None) -> str:

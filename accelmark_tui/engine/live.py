@@ -19,7 +19,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, Required, TypedDict
+from typing import Any, NamedTuple, TypedDict
 
 from accelmark_tui.engine.messages import (Fatal, Loaded, Log, Message, Number, PeakResult, Sample, ScenarioEnd,
                                            ScenarioStart, StepStart, StepSummary, Tick, number)
@@ -31,14 +31,17 @@ MAX_CURVE_POINTS = 256
 MAX_CURVE_SCENARIOS = 16  # a plan has at most a handful; a confused feed cannot grow the dict
 
 
-class CurvePoint(TypedDict, total=False):
+class _StepPlace(TypedDict):
+    level: Number
+    run: int
+    step: int
+
+
+class CurvePoint(_StepPlace, total=False):
     """One measured step of a curve: where it was, then the figures of its step summary a curve
     needs (``curves.point`` plus a peak trial's verdict), each one the runner sent (a number, a
-    bool for ``met``/``client_bound``, or None)."""
+    bool for ``met``/``client_bound``, or None). (Two classes, not ``Required``: Python 3.10.)"""
 
-    level: Required[Number]
-    run: Required[int]
-    step: Required[int]
     requests: int | None
     failed: int | None
     request_rate: float | None
@@ -55,8 +58,8 @@ class CurvePoint(TypedDict, total=False):
     achieved_rate: float | None
 
 
-# The summary's keys a point keeps: CurvePoint's, less where the step was.
-CURVE_FIELDS = tuple(k for k in CurvePoint.__annotations__ if k not in ("level", "run", "step"))
+# The summary's keys a point keeps: CurvePoint's own, not where the step was.
+CURVE_FIELDS = tuple(k for k in CurvePoint.__annotations__ if k in CurvePoint.__optional_keys__)
 
 
 class PeakFigures(TypedDict):

@@ -48,12 +48,18 @@ class ScenarioStart:
 
 
 @dataclass(frozen=True, slots=True)
-class StepStart:
-    TYPE: ClassVar[str] = "step_start"
+class _AtStep:
+    """Where in a scenario a step message is: its run and step (0-based) and level."""
+
     scenario: str
     run: int = 0
     step: int = 0
     level: Number | None = None  # concurrency or target rate
+
+
+@dataclass(frozen=True, slots=True)
+class StepStart(_AtStep):
+    TYPE: ClassVar[str] = "step_start"
     mode: str | None = None
     requests: int | None = None
 
@@ -80,24 +86,16 @@ class Tick:
 
 
 @dataclass(frozen=True, slots=True)
-class StepSummary:
+class StepSummary(_AtStep):
     """One measured step's figures (``curves.point``, plus a peak trial's verdict)."""
 
     TYPE: ClassVar[str] = "step_summary"
-    scenario: str
-    run: int = 0
-    step: int = 0
-    level: Number | None = None
     summary: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class StepEnd:
+class StepEnd(_AtStep):
     TYPE: ClassVar[str] = "step_end"
-    scenario: str
-    run: int = 0
-    step: int = 0
-    level: Number | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +148,7 @@ Message = (Loaded | ScenarioStart | StepStart | Tick | StepSummary | StepEnd | P
 
 def to_wire(msg: Message) -> dict[str, Any]:
     """The message's fields by name (``send`` adds the kind and the time)."""
-    return {name: getattr(msg, name) for name in msg.__slots__}
+    return {name: getattr(msg, name) for name in msg.__match_args__}  # every field, inherited ones too
 
 
 # -- decoding (parent side) ----------------------------------------------------
@@ -217,6 +215,11 @@ def _with_scenario(build: Callable[[dict[str, Any], str], Message]) -> Callable[
     return decode_one
 
 
+def _at_step(d: dict[str, Any], name: str) -> tuple[str, int, int, Number | None]:
+    """``_AtStep``'s fields, in order, from a step message."""
+    return name, _num(d.get("run"), 0), _num(d.get("step"), 0), number(d.get("level"))
+
+
 def _bracket(value: Any) -> tuple[Number | None, ...]:
     return tuple(number(b) for b in value[:2]) if isinstance(value, list) and value else (None, None)
 
@@ -228,13 +231,10 @@ _DECODERS: dict[str, Callable[[dict[str, Any]], Message | None]] = {
     ScenarioStart.TYPE: _with_scenario(lambda d, name: ScenarioStart(
         scenario=name, steps=_num(d.get("steps"), 1), runs=_num(d.get("runs"), 1), total=number(d.get("total")))),
     StepStart.TYPE: _with_scenario(lambda d, name: StepStart(
-        scenario=name, run=_num(d.get("run"), 0), step=_num(d.get("step"), 0), level=number(d.get("level")),
-        mode=_str(d.get("mode")), requests=number(d.get("requests")))),
+        *_at_step(d, name), mode=_str(d.get("mode")), requests=number(d.get("requests")))),
     StepSummary.TYPE: _with_scenario(lambda d, name: StepSummary(
-        scenario=name, run=_num(d.get("run"), 0), step=_num(d.get("step"), 0), level=number(d.get("level")),
-        summary=d["summary"] if isinstance(d.get("summary"), dict) else None)),
-    StepEnd.TYPE: _with_scenario(lambda d, name: StepEnd(
-        scenario=name, run=_num(d.get("run"), 0), step=_num(d.get("step"), 0), level=number(d.get("level")))),
+        *_at_step(d, name), summary=d["summary"] if isinstance(d.get("summary"), dict) else None)),
+    StepEnd.TYPE: _with_scenario(lambda d, name: StepEnd(*_at_step(d, name))),
     PeakResult.TYPE: _with_scenario(lambda d, name: PeakResult(
         scenario=name, best=number(d.get("best")), bracket=_bracket(d.get("bracket")),
         stopped=None if d.get("stopped") is None else str(d.get("stopped")))),

@@ -296,7 +296,7 @@ class RunSession:
         ctx = blocks.ReportContext(served_concurrency=int((self.writer.load_info or {}).get("max_concurrency", 1)),
                                    chips=self.writer.chip_count)
         block = blocks.build(name, records, p, ctx)
-        for level, share in _late_levels(name, block):
+        for level, share in registry.get(name).late_levels(block, LATE_SHARE_WARN):  # open-loop levels over 10 % late
             self.live.note(f"warning: {name} at {level:g} req/s did not hold its schedule: {share:.0%} of sends "
                            f"went out more than {LATE_SEND_MS:g} ms late, so the figures partly measure the client")
         if rss.peak_bytes and isinstance(block, dict):
@@ -305,11 +305,6 @@ class RunSession:
         self.writer.write_scenario(name, block, self.state)
         self.run_dir.save_state(self.state)
         self.live.scenario_finished(name, block)
-
-
-def _late_levels(name: str, block: dict) -> list[tuple[float, float]]:
-    """Open-loop levels where over 10 % of sends were late (the result and the UI both say so)."""
-    return registry.get(name).late_levels(block, LATE_SHARE_WARN)
 
 
 def _on_interrupt(handler):

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from accelmark_tui.config import DEFAULT_REPO, profile_or_none
-from accelmark_tui.errors import AccelmarkError, UsageError
+from accelmark_tui.errors import AccelmarkError, SubmitBlocked, UsageError
 from accelmark_tui.results.identity import identity_from_result
 from accelmark_tui.results.layout import RunDir, read_json
 from accelmark_tui.submit.auth import Token
@@ -27,14 +27,6 @@ from accelmark_tui.submit.checklist import Check, blocking, build_checklist, sui
 
 StepCallback = Callable[[str, str, str], None]
 STEPS = ("account", "identity", "validate", "fork", "branch", "commit", "pr")
-
-
-class SubmitBlocked(AccelmarkError):
-    """The checklist has failing items; ``checks`` holds them all."""
-
-    def __init__(self, message: str, checks: list[Check]) -> None:
-        super().__init__(message)
-        self.checks = checks
 
 
 @dataclass

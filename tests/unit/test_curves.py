@@ -98,7 +98,11 @@ def test_peak_block_replays_the_search_from_records() -> None:
 
 
 def test_levels_that_did_not_hold_their_schedule_are_named() -> None:
-    from accelmark_tui.engine.session import _late_levels
+    from accelmark_tui.engine.metrics import LATE_SHARE_WARN
+    from accelmark_tui.scenarios import registry
+
+    def _late_levels(name: str, block: dict) -> list:  # what the session warns about when a scenario ends
+        return registry.get(name).late_levels(block, LATE_SHARE_WARN)
 
     online = {"results_by_qps": [{"target_qps": 1.0, "late_send_share": 0.0},
                                  {"target_qps": 500.0, "late_send_share": 0.25}]}

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from accelmark_tui.submit.auth import Token
-from accelmark_tui.submit.flow import SubmitBlocked, submit
+from accelmark_tui.errors import SubmitBlocked
+from accelmark_tui.submit.flow import submit
 from accelmark_tui.submit.github import GitHubClient, GitHubError
 
 _path = Path(__file__).resolve().parents[1] / "fixtures" / "github_server.py"
