@@ -66,7 +66,7 @@ def runs_table(runs: list[Any], limit: int = 5) -> Table | str:
     for column in ("date", "suite", "runner", "status", "speed"):
         table.add_column(no_wrap=True, overflow="ellipsis", style="dim" if column == "date" else None)
     for run in runs[:limit]:
-        speed = (f"{run.decode_tok_s:.0f} tok/s decode" if run.decode_tok_s else
+        speed = (f"{run.decode_tok_s:.1f} decode tok/s" if run.decode_tok_s else
                  f"{run.best_offline_tok_s:.0f} tok/s offline" if run.best_offline_tok_s else "")
         runner = (run.runner_id or "?").rsplit("_", 1)[0]
         table.add_row(run.date or "", run.suite_id or "?", runner, run.status, speed)

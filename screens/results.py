@@ -17,12 +17,13 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Static
 
 from accelmark_tui.scenarios.format import fmt
+from accelmark_tui.scenarios.headline import DEFINITION, NAME
 from accelmark_tui.screens.widgets.tables import fill_table
 from accelmark_tui.ui.base import AccelmarkScreen
 
 # Most telling first: at 80 columns chip, suite and runner scroll off to the right (one machine's
 # history usually shares them).
-COLUMNS = [" ", "date", "model", "status", "tok/s", "TTFT ms", "acc", "chip", "suite", "runner"]
+COLUMNS = [" ", "date", "model", "status", NAME, "TTFT ms", "acc", "chip", "suite", "runner"]
 
 
 def _short(text: Any, width: int) -> str:
@@ -31,14 +32,13 @@ def _short(text: Any, width: int) -> str:
 
 
 def run_row(run: Any, mark: str = "") -> list[Any]:
-    """One run's cells: tok/s is the best offline output rate, else interactive decode speed."""
-    tok = run.best_offline_tok_s if run.best_offline_tok_s is not None else run.decode_tok_s
+    """One run's cells; the speed is the run's headline (scenarios/headline.py), the same figure everywhere."""
     acc = "-" if run.accuracy_score is None else f"{run.accuracy_score:.2f}" + ("" if run.accuracy_valid else "*")
     status = run.status + (" (earlier)" if run.archived else "")
     style = {"complete": "", "running": "bold", "incomplete": "italic"}.get(run.status, "")
     model = (run.model_id or "-").split("/")[-1] + (f" {run.quantization}" if run.quantization else "")
     return [Text(mark, style="bold"), run.date or "-", _short(model, 24), Text(status, style=style),
-            Text(fmt(tok, 1), justify="right"), Text(fmt(run.interactive_ttft_p50_ms, 1), justify="right"),
+            Text(fmt(run.decode_tok_s, 1), justify="right"), Text(fmt(run.interactive_ttft_p50_ms, 1), justify="right"),
             Text(acc, justify="right"), _short(run.chip, 22), run.suite_id or "-", _short(run.runner_id, 32)]
 
 
@@ -46,8 +46,8 @@ class ResultsScreen(AccelmarkScreen):
     CSS_PATH = Path(__file__).with_name("results.tcss")
     HELP_TEXT = ("Every run saved on this machine, newest first (earlier runs kept by --force at the end). "
                  "Enter opens a run; m marks up to two runs and d compares them; s submits a run to the "
-                 "leaderboard (after its checklist). tok/s is the best offline output rate (or the interactive "
-                 "decode rate); * marks an accuracy receipt that is not valid.")
+                 "leaderboard (after its checklist). decode tok/s is each run's headline: " + DEFINITION + " (interactive, "
+                 "else a sweep's or offline's concurrency 1); * marks an accuracy receipt that is not valid.")
 
     BINDINGS = [
         Binding("enter", "open", "Open", id="results.open", tooltip="Open the run: every table, accuracy, export"),

@@ -20,6 +20,7 @@ from textual.widgets import Footer, Header, Static
 from accelmark_tui.scenarios import registry
 from accelmark_tui.scenarios.upstream import receipt_view
 from accelmark_tui.scenarios.format import fmt
+from accelmark_tui.scenarios.headline import decode_headline
 from accelmark_tui.screens.widgets.curves import CurvesPanel
 from accelmark_tui.screens.widgets.tables import BlockTable
 from accelmark_tui.ui.base import AccelmarkScreen
@@ -60,7 +61,8 @@ def header_text(run: Any, root: Path | None = None) -> Table:
                    f"{model.get('model_format')})" if model else None)
     when = f"{meta.get('date')} {meta.get('time') or ''}".strip() if meta.get("date") else None
     return _pairs([
-        ("Run", run.run_dir.run_name), ("Folder", shown_path(run.run_dir.path, root)), ("Status", status),
+        ("Run", run.run_dir.run_name), ("Headline", decode_headline(run.metrics()).text()),
+        ("Folder", shown_path(run.run_dir.path, root)), ("Status", status),
         ("Chip", chip_label),
         ("Runner", doc.get("implementation_id")),
         ("Build", f"{sw.get('framework')} {sw.get('framework_version')}" if sw else None),

@@ -116,8 +116,7 @@ class ResultWriter:
             self.scenario_meta[name] = {"benchmark_start_time": start.isoformat(), "benchmark_end_time": end.isoformat(),
                                         "benchmark_elapsed_minutes": round((end - start).total_seconds() / 60, 2),
                                         "model_load_seconds": self.load_seconds}
-            atomic_write_json(self.run_dir.path / name / f"{name}.json", {"metrics": {name: block},
-                                                                         "meta": self.scenario_meta[name]})
+            atomic_write_json(self.run_dir.own_result(name), {"metrics": {name: block}, "meta": self.scenario_meta[name]})
         elif name == "accuracy":
             self.accuracy = assemble.accuracy_block(
                 block.get("score") or 0.0, self.ctx.model_id, self.ctx.precision, self.ctx.framework,
@@ -143,7 +142,7 @@ class ResultWriter:
                 continue
             try:
                 if name in registry.OWN:
-                    doc = read_json(self.run_dir.path / name / f"{name}.json")
+                    doc = read_json(self.run_dir.own_result(name))
                     self.blocks[name] = doc["metrics"][name]
                     self.scenario_meta[name] = doc["meta"]
                 elif name == "accuracy":

@@ -18,6 +18,7 @@ from accelmark_tui.results.store import RunData
 from accelmark_tui.scenarios import registry
 from accelmark_tui.scenarios.upstream import receipt_view
 from accelmark_tui.scenarios.format import kv, table
+from accelmark_tui.scenarios.headline import decode_headline
 from accelmark_tui.scenarios.definition import EXPORT_FIGURES, View
 
 COLUMNS = [
@@ -85,7 +86,7 @@ def to_csv(run: RunData) -> str:
 MD_COLUMNS = [
     ("model", "model_id"), ("quant", "quantization"), ("chip", "chip"), ("backend", "framework"),
     ("build", "framework_version"), ("threads", "threads"), ("scenario", "scenario"), ("test", "test"),
-    ("tok/s", "output_tok_s"), ("TTFT p50 ms", "ttft_p50_ms"), ("TTFT p99 ms", "ttft_p99_ms"),
+    ("tok/s", "output_tok_s"), ("QPS@SLA", "max_qps_sla"), ("TTFT p50 ms", "ttft_p50_ms"), ("TTFT p99 ms", "ttft_p99_ms"),
     ("TPOT p50 ms", "tpot_p50_ms"), ("decode tok/s", "decode_tok_s"), ("SLA", "sla_met"), ("cv %", "cv_pct"),
     ("acc", "accuracy_score"),
 ]
@@ -100,7 +101,8 @@ def to_markdown(run: RunData) -> str:
         if r["chip_count"] and r["chip"]:
             r["chip"] = f"{r['chip']} x{r['chip_count']}"
     head = kv([("Run", ctx["run_name"]), ("Suite", ctx["suite_id"]), ("Runner", ctx["runner_id"]),
-               ("Date", ctx["date"]), ("Status", ctx["status"])])
+               ("Date", ctx["date"]), ("Status", ctx["status"]),
+               ("Headline", decode_headline(run.metrics()).text())])
     body = table([h for h, _ in MD_COLUMNS], [[r[k] for _, k in MD_COLUMNS] for r in rows]) if rows else "_No measurements yet._"
     lines = [f"## {ctx['run_name']}", "", "```", head, "```", "", body]
     acc = run.accuracy_receipt()

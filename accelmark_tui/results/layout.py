@@ -92,6 +92,10 @@ class RunDir:
     def scenario_result(self, scenario: str) -> Path:
         return self.path / scenario / "result.json"
 
+    def own_result(self, scenario: str) -> Path:
+        """An accelmark-only scenario's block (sweep, peak): ``<name>/<name>.json``, never upstream-shaped."""
+        return self.path / scenario / f"{scenario}.json"
+
     @property
     def accuracy(self) -> Path:
         return self.path / "accuracy" / "accuracy.json"
@@ -184,7 +188,9 @@ class RunDir:
                 raise _output_error(self.path.parent, exc, OUTPUT_HINT) from exc
             state = RunState()
         if scenarios_planned is not None:
-            state.scenarios_planned = list(scenarios_planned)
+            # Another selection measured into the same folder adds to it: finished scenarios stay.
+            kept = [s for s in state.scenarios_done if s not in scenarios_planned]
+            state.scenarios_planned = kept + list(scenarios_planned)
         state.status = "running"
         state.pid = os.getpid()
         self.save_state(state)

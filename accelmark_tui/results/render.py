@@ -11,7 +11,7 @@ from typing import Any, Sequence
 
 from accelmark_tui.results.export import to_csv, to_markdown  # noqa: F401  (re-exported)
 from accelmark_tui.results.store import RunData, RunSummary
-from accelmark_tui.scenarios import registry
+from accelmark_tui.scenarios import headline, registry
 from accelmark_tui.scenarios.upstream import receipt_view
 from accelmark_tui.scenarios.format import fmt, kv, table
 
@@ -26,13 +26,13 @@ def render_run_list(runs: Sequence[RunSummary], root: str | None = None) -> str:
     if not current and not archived:
         where = f" under {root}" if root else ""
         return f"No runs{where} yet; run `accelmark run` to make one."
-    headers = ["run", "status", "date", "model", "precision", "quant", "offline tok/s", "QPS@SLA",
-               "TTFT p50 ms", "decode tok/s", "accuracy"]
+    headers = ["run", "status", "date", "model", "precision", "quant", headline.NAME, "offline tok/s", "QPS@SLA",
+               "TTFT p50 ms", "accuracy"]
 
     def row(r: RunSummary) -> list[Any]:
         acc = None if r.accuracy_score is None else f"{r.accuracy_score:.2f}" + ("" if r.accuracy_valid else "*")
-        return [r.run_name, r.status, r.date, _model_label(r), r.precision, r.quantization,
-                r.best_offline_tok_s, r.online_max_valid_qps, r.interactive_ttft_p50_ms, r.decode_tok_s, acc]
+        return [r.run_name, r.status, r.date, _model_label(r), r.precision, r.quantization, r.decode_tok_s,
+                r.best_offline_tok_s, r.online_max_valid_qps, r.interactive_ttft_p50_ms, acc]
 
     out = []
     if current:
@@ -40,6 +40,8 @@ def render_run_list(runs: Sequence[RunSummary], root: str | None = None) -> str:
     if archived:
         out.append("Earlier runs kept by --force:")
         out.append(table(["archived", *headers], [[r.archived_at, *row(r)] for r in archived]))
+    out.append(f"{headline.NAME}: {headline.DEFINITION} (interactive, else a sweep's or offline's concurrency 1); "
+               "offline tok/s: the best output rate over its concurrency levels.")
     if any(r.accuracy_score is not None and not r.accuracy_valid for r in runs):
         out.append("* accuracy not valid (below baseline, or no baseline for the model); see `accelmark results show RUN`.")
     if root:
@@ -78,6 +80,7 @@ def _header(run: RunData) -> str:
     submitter = f"{meta.get('submitted_by')} ({meta.get('submission_type')})" if meta.get("submitted_by") else None
     return kv([
         ("Run", run.run_dir.run_name),
+        ("Headline", headline.decode_headline(run.metrics()).text()),
         ("Folder", str(run.run_dir.path)),
         ("Status", status),
         ("Chip", chip_label),

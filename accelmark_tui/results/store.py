@@ -17,7 +17,8 @@ from typing import Any
 
 from accelmark_tui.errors import UsageError
 from accelmark_tui.results.layout import HISTORY, TIERS, RunDir, RunState
-from accelmark_tui.scenarios.registry import in_order
+from accelmark_tui.scenarios.headline import Headline, decode_headline
+from accelmark_tui.scenarios.registry import OWN, in_order
 
 
 def _read(path: Path) -> Any:
@@ -91,6 +92,9 @@ class RunData:
 
 def load_run(run_dir: RunDir) -> RunData:
     scenarios = {s: d for s in run_dir.scenarios_present() if isinstance(d := _read(run_dir.scenario_result(s)), dict)}
+    # accelmark's own scenarios keep their block in <name>/<name>.json; a later run of other
+    # scenarios in the same folder must not hide them.
+    scenarios.update({s: d for s in OWN if isinstance(d := _read(run_dir.own_result(s)), dict)})
     result = _read(run_dir.result)
     return RunData(
         run_dir=run_dir,
@@ -132,14 +136,52 @@ class RunSummary:
     online_max_valid_qps: float | None = None
     interactive_ttft_p50_ms: float | None = None
     interactive_tpot_p50_ms: float | None = None
-    decode_tok_s: float | None = None  # 1000 / interactive TPOT p50
+    decode_tok_s: float | None = None  # the headline (scenarios/headline.py)
+    decode_requests: int | None = None  # the requests its median is over
+    decode_source: str | None = None  # the scenario (and level) it comes from
     accuracy_score: float | None = None
     accuracy_valid: bool | None = None
     archived: bool = False
     archived_at: str | None = None  # the history folder's stamp
 
+    @property
+    def headline(self) -> Headline:
+        return Headline(self.decode_tok_s, self.decode_requests, self.decode_source)
+
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "decode_label": self.headline.label}
+
+
+@dataclass(frozen=True)
+class Figures:
+    """A run's headline figures, from its metric blocks and accuracy receipt (list, PR body, JSON)."""
+
+    decode: Headline
+    best_offline_tok_s: float | None = None  # output tokens/s at the best concurrency
+    best_offline_concurrency: int | None = None
+    online_max_valid_qps: float | None = None
+    interactive_ttft_p50_ms: float | None = None
+    interactive_tpot_p50_ms: float | None = None
+    accuracy_score: float | None = None
+    accuracy_valid: bool | None = None
+
+
+def figures(metrics: dict[str, Any], accuracy: dict[str, Any] | None) -> Figures:
+    """``metrics``: scenario → block (as ``RunData.metrics()``); ``accuracy``: the receipt, if any."""
+    metrics = {k: v for k, v in metrics.items() if isinstance(v, dict)}
+    rows = [r for r in ((metrics.get("offline") or {}).get("results_by_concurrency") or []) if isinstance(r, dict)]
+    rows = [r for r in rows if _num(r.get("throughput_tokens_per_sec")) is not None and not r.get("oom")]
+    best = max(rows, key=lambda r: r["throughput_tokens_per_sec"]) if rows else {}
+    inter = metrics.get("interactive") or {}
+    acc = accuracy or {}
+    return Figures(
+        decode=decode_headline(metrics),
+        best_offline_tok_s=_num(best.get("throughput_tokens_per_sec")),
+        best_offline_concurrency=best.get("client_concurrency"),
+        online_max_valid_qps=_num((metrics.get("online") or {}).get("max_valid_qps")),
+        interactive_ttft_p50_ms=_num(inter.get("ttft_ms_p50")), interactive_tpot_p50_ms=_num(inter.get("tpot_ms_p50")),
+        accuracy_score=_num(acc.get("subset_score")), accuracy_valid=acc.get("valid") if acc else None,
+    )
 
 
 def summarize(run: RunData) -> RunSummary:
@@ -147,7 +189,8 @@ def summarize(run: RunData) -> RunSummary:
     chip, model, sw, meta = (doc.get(k) or {} for k in ("chip", "model", "software", "meta"))
     metrics = run.metrics()
     date = meta.get("date") or (run.state.started_at[:10] if run.state and run.state.started_at else None)
-    s = RunSummary(
+    f = figures(metrics, run.accuracy_receipt())
+    return RunSummary(
         run_name=run.run_dir.run_name, path=str(run.run_dir.path), tier=run.run_dir.tier,
         status=run.status, date=date, chip=chip.get("name"), chip_count=chip.get("count"),
         runner_id=doc.get("implementation_id"), framework=sw.get("framework"),
@@ -155,23 +198,12 @@ def summarize(run: RunData) -> RunSummary:
         model_id=model.get("model_id"), precision=model.get("precision"),
         quantization=model.get("quantization_method"), submitted_by=meta.get("submitted_by"),
         scenarios=list(metrics), archived=run.run_dir.archived, archived_at=run.run_dir.archive_stamp,
+        best_offline_tok_s=f.best_offline_tok_s, best_offline_concurrency=f.best_offline_concurrency,
+        online_max_valid_qps=f.online_max_valid_qps, interactive_ttft_p50_ms=f.interactive_ttft_p50_ms,
+        interactive_tpot_p50_ms=f.interactive_tpot_p50_ms, decode_tok_s=f.decode.value,
+        decode_requests=f.decode.requests, decode_source=f.decode.source,
+        accuracy_score=f.accuracy_score, accuracy_valid=f.accuracy_valid,
     )
-    rows = [r for r in ((metrics.get("offline") or {}).get("results_by_concurrency") or []) if isinstance(r, dict)]
-    rows = [r for r in rows if _num(r.get("throughput_tokens_per_sec")) is not None and not r.get("oom")]
-    if rows:
-        best = max(rows, key=lambda r: r["throughput_tokens_per_sec"])
-        s.best_offline_tok_s, s.best_offline_concurrency = float(best["throughput_tokens_per_sec"]), best.get("client_concurrency")
-    online = metrics.get("online") or {}
-    s.online_max_valid_qps = _num(online.get("max_valid_qps"))
-    inter = metrics.get("interactive") or {}
-    s.interactive_ttft_p50_ms = _num(inter.get("ttft_ms_p50"))
-    s.interactive_tpot_p50_ms = _num(inter.get("tpot_ms_p50"))
-    if s.interactive_tpot_p50_ms:
-        s.decode_tok_s = round(1000.0 / s.interactive_tpot_p50_ms, 2)
-    acc = run.accuracy_receipt()
-    if acc:
-        s.accuracy_score, s.accuracy_valid = _num(acc.get("subset_score")), acc.get("valid")
-    return s
 
 
 # ── scanning ─────────────────────────────────────────────────────────────────

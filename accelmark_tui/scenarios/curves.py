@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from accelmark_tui.scenarios.definition import Column, Row, View, engine_scenario, rate
+from accelmark_tui.scenarios.definition import Column, Fact, Row, View, engine_scenario, rate
 from accelmark_tui.scenarios.format import fmt
 
 
@@ -71,7 +71,8 @@ def peak_view(block: dict[str, Any]) -> View:
     head = f"peak {rate(best)} req/s" if best is not None else "no rate met the SLA"
     title = (f"Peak search: {head} at p99 TTFT ≤ {fmt((block.get('sla') or {}).get('ttft_ms_p99'), 0)} ms"
              + (f" ({block['stopped']})" if block.get("stopped") else ""))
-    return View(title, PEAK_COLUMNS, rows)
+    return View(title, PEAK_COLUMNS, rows, facts=(Fact("peak rate meeting SLA", best, export="max_qps_sla"),),
+                step=("sla", None))
 
 
 def peak_headline(block: dict[str, Any]) -> str:

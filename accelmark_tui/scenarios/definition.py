@@ -17,7 +17,7 @@ from accelmark_tui.scenarios.format import fmt, kv, table
 # The flat export's figure columns (CSV and Markdown), in their order; a view's
 # columns and facts fill these and nothing else.
 EXPORT_FIGURES = (
-    "output_tok_s", "total_tok_s", "achieved_qps",
+    "output_tok_s", "total_tok_s", "achieved_qps", "max_qps_sla",
     "ttft_p50_ms", "ttft_p90_ms", "ttft_p99_ms", "tpot_p50_ms", "tpot_p90_ms", "tpot_p99_ms",
     "decode_tok_s", "sla_met", "cv_pct", "elapsed_s", "accuracy_score", "accuracy_valid",
 )

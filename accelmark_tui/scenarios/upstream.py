@@ -12,6 +12,7 @@ from typing import Any
 
 from accelmark_tui.scenarios.definition import Column, Fact, Row, View, engine_scenario
 from accelmark_tui.scenarios.format import cv_of, decode_tok_s, fmt
+from accelmark_tui.scenarios.headline import decode_headline
 
 
 def _rows(block: dict[str, Any], key: str) -> list[dict[str, Any]]:
@@ -59,7 +60,8 @@ def online_view(block: dict[str, Any]) -> View:
                          decode_tok_s(r.get("tpot_ms_p50")), r.get("elapsed_seconds_median"), r.get("sla_met")),
                         test=f"qps={q}", level=q))
     return View(f"Online (SLA: TTFT p99 <= {fmt(block.get('sla_ttft_ms'), 0)} ms; "
-                f"max valid QPS {fmt(block.get('max_valid_qps'))})", ONLINE_COLUMNS, tuple(rows))
+                f"max valid QPS {fmt(block.get('max_valid_qps'))})", ONLINE_COLUMNS, tuple(rows),
+                facts=(Fact("max valid QPS", block.get("max_valid_qps"), export="max_qps_sla"),), step=("sla", None))
 
 
 def online_headline(block: dict[str, Any]) -> str:
@@ -82,8 +84,8 @@ def interactive_view(block: dict[str, Any]) -> View:
     # the p50 one is the export's decode tok/s.
     decode = Row(("decode tok/s", *(decode_tok_s(block.get(f"tpot_ms_{p}")) for p in PERCENTILES)), test="c=1",
                  level=1, export=(None, "decode_tok_s", None, None))
-    mean = block.get("decode_tokens_per_sec")
-    title = "Interactive (one request at a time" + (f"; decode {fmt(mean, 1)} tok/s mean)" if mean is not None else ")")
+    head = decode_headline({"interactive": block})
+    title = "Interactive (one request at a time" + (f"; {head.text(source=False)})" if head.value is not None else ")")
     return View(title, INTERACTIVE_COLUMNS, (metric("TTFT ms", "ttft"), metric("TPOT ms", "tpot"), decode),
                 facts=(Fact("peak memory GB", block.get("peak_memory_gb")),
                        Fact("elapsed s (median)", block.get("elapsed_seconds_median"), export="elapsed_s")),
@@ -91,8 +93,8 @@ def interactive_view(block: dict[str, Any]) -> View:
 
 
 def interactive_headline(block: dict[str, Any]) -> str:
-    return (f"TTFT p50 {block.get('ttft_ms_p50'):.1f} ms, TPOT p50 {block.get('tpot_ms_p50'):.2f} ms, "
-            f"decode {block.get('decode_tokens_per_sec')} tok/s")
+    return (f"TTFT p50 {fmt(block.get('ttft_ms_p50'), 1)} ms, TPOT p50 {fmt(block.get('tpot_ms_p50'), 2)} ms, "
+            f"{decode_headline({'interactive': block}).text(source=False)}")
 
 
 # ── sustained ────────────────────────────────────────────────────────────────

@@ -19,6 +19,8 @@ from typing import Any
 
 from accelmark_tui.results.identity import chip_slug
 from accelmark_tui.results.layout import RunDir, dumps
+from accelmark_tui.results.store import figures
+from accelmark_tui.scenarios import headline
 
 TIER = "community"
 _SKIP_RUNNER = ("__pycache__",)
@@ -123,25 +125,22 @@ def _headline_rows(result: dict[str, Any], scenarios: dict[str, dict[str, Any]])
     metrics = dict(result.get("metrics") or {})
     for s, doc in scenarios.items():
         metrics.setdefault(s, ((doc.get("metrics") or {}).get(s)))
-    rows: list[tuple[str, str]] = []
-    offline = metrics.get("offline") or {}
-    best = [r for r in offline.get("results_by_concurrency") or [] if isinstance(r, dict)
-            and isinstance(r.get("throughput_tokens_per_sec"), (int, float)) and not r.get("oom")]
-    if best:
-        top = max(best, key=lambda r: r["throughput_tokens_per_sec"])
-        rows.append(("Offline output throughput (best)",
-                     f"{_fmt(float(top['throughput_tokens_per_sec']))} tok/s at concurrency {top.get('client_concurrency')}"))
-    online = metrics.get("online") or {}
-    if online.get("max_valid_qps") is not None:
-        rows.append(("Online max QPS within SLA (p99 TTFT)", _fmt(online.get("max_valid_qps"))))
-    inter = metrics.get("interactive") or {}
-    if inter.get("ttft_ms_p50") is not None:
-        rows.append(("Interactive TTFT p50", _fmt(inter.get("ttft_ms_p50"), " ms")))
-    if inter.get("tpot_ms_p50") is not None:
-        rows.append(("Interactive TPOT p50", _fmt(inter.get("tpot_ms_p50"), " ms")))
     acc = result.get("accuracy") or {}
-    if acc.get("subset_score") is not None:
-        rows.append(("Accuracy (MMLU subset)", f"{acc.get('subset_score')} (valid: {str(bool(acc.get('valid'))).lower()})"))
+    f = figures(metrics, acc if acc.get("subset_score") is not None else None)
+    rows: list[tuple[str, str]] = []
+    if f.decode.value is not None:
+        rows.append((f"Decode speed ({headline.DEFINITION})", f.decode.text()))
+    if f.best_offline_tok_s is not None:
+        rows.append(("Offline output throughput (best)",
+                     f"{_fmt(f.best_offline_tok_s)} tok/s at concurrency {f.best_offline_concurrency}"))
+    if f.online_max_valid_qps is not None:
+        rows.append(("Online max QPS within SLA (p99 TTFT)", _fmt(f.online_max_valid_qps)))
+    if f.interactive_ttft_p50_ms is not None:
+        rows.append(("Interactive TTFT p50", _fmt(f.interactive_ttft_p50_ms, " ms")))
+    if f.interactive_tpot_p50_ms is not None:
+        rows.append(("Interactive TPOT p50", _fmt(f.interactive_tpot_p50_ms, " ms")))
+    if f.accuracy_score is not None:
+        rows.append(("Accuracy (MMLU subset)", f"{acc.get('subset_score')} (valid: {str(bool(f.accuracy_valid)).lower()})"))
     return rows
 
 

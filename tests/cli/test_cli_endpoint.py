@@ -77,6 +77,35 @@ def test_sweep_and_peak_land_under_new_metrics_keys(cli, tmp_path, fake):
     assert not (run_dir / "sweep" / "result.json").exists()
 
 
+def test_sweep_and_peak_appear_wherever_results_do_even_when_run_apart(cli, tmp_path, fake):
+    """A sweep measured first, a peak search later into the same run folder: text, Markdown, CSV and the
+    merged result all carry both (the second run used to drop the first's own scenarios)."""
+    common = ("--base-url", fake.base_url, "--model", "fake-model", "--requests", "6", "--runs", "1",
+              "--warmup", "0", "--sla-ttft-ms", "500")
+    run_dir, _ = result_of(run(cli, tmp_path, *common, "--scenario", "interactive,sweep", "--levels", "1,2",
+                               "--json"))
+    again, doc = result_of(run(cli, tmp_path, *common, "--scenario", "peak", "--peak-start", "20",
+                               "--peak-max", "40", "--json"))
+    assert again == run_dir and set(doc["metrics"]) >= {"interactive", "sweep", "peak"}
+
+    def show(*fmt):
+        argv, env = cli(tmp_path, "results", "show", str(run_dir), *fmt)
+        proc = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout
+
+    text, md, table = show(), show("--markdown"), show("--csv")
+    assert "Sweep (throughput per system" in text and "Peak search: peak" in text
+    assert "| sweep " in md and "| peak " in md and "| c=2 " in md
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(table)))
+    assert [r["test"] for r in rows if r["scenario"] == "sweep"] == ["c=1", "c=2"]
+    assert {r["test"] for r in rows if r["scenario"] == "peak"} >= {"rate=20", "rate=40", "sla"}
+    assert next(r for r in rows if r["test"] == "sla")["max_qps_sla"] == "40.0"
+
+
 def test_peak_search_with_no_rate_meeting_the_sla(cli, tmp_path):
     with FakeOpenAI(tokens=4, ttft_ms=40) as srv:
         proc = run(cli, tmp_path, "--base-url", srv.base_url, "--scenario", "peak", "--sla-ttft-ms", "10",

@@ -76,7 +76,8 @@ def test_show_formats(env, root):
     folder = str(root / "community" / EXAMPLE_NAME)
     as_csv = accelmark(env, "results", "show", folder, "--csv")
     rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
-    assert len(rows) == 7 and all(r["framework_version"] == "0.4.2" and r["chip"] == "MTT S4000" for r in rows)
+    # offline 3, online 2 + its max-valid-QPS row, interactive, accuracy
+    assert len(rows) == 8 and all(r["framework_version"] == "0.4.2" and r["chip"] == "MTT S4000" for r in rows)
 
     md = accelmark(env, "results", "show", folder, "--markdown")
     assert md.returncode == 0 and md.stdout.startswith(f"## {EXAMPLE_NAME}")

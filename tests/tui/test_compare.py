@@ -8,6 +8,7 @@ import pytest
 from results_data import build_root, screen_app, services_for, settle
 
 from accelmark_tui.results.store import find_run, load_run
+from accelmark_tui.scenarios.compare import compare_rows
 
 SIZES = {"wide": (120, 40), "small": (80, 24)}
 
@@ -35,19 +36,22 @@ def test_compare_snapshot_light_with_a_partial_run(snap_compare, services, root)
 
 
 def test_rows_and_ratios(root):
-    from accelmark_tui.screens.compare import compare_rows, ratio_cell
+    from accelmark_tui.screens.compare import ratio_cell
 
     a, b = (load_run(find_run(root[1][k], root[0])) for k in ("example", "newer"))
     rows = list(compare_rows(a.metrics(), b.metrics(), a.accuracy_receipt(), b.accuracy_receipt()))
-    by = {(r[0], r[1], r[2]): r for r in rows}
-    assert [r[1] for r in rows if r[0] == "offline"] == ["c=4", "c=16", "c=64"]  # numeric order, not text
+    by = {(r.scenario, r.test, r.figure.label): r for r in rows}
+    assert [r.test for r in rows if r.scenario == "offline"] == ["c=4", "c=16", "c=64"]  # numeric order, not text
     off = by[("offline", "c=64", "output tok/s")]
-    assert (off[3], off[4], off[5]) == (2004.02, 2304.62, True)
-    assert ratio_cell(off[3], off[4], off[5]).plain == "1.15×"
-    ttft = by[("online", "10 QPS", "TTFT p99 ms")]
-    assert ttft[5] is False and ratio_cell(ttft[3], ttft[4], False).plain == "0.90×"
-    assert by[("interactive", "c=1", "decode tok/s")][3] == pytest.approx(1000 / 14.85, abs=0.01)  # from TPOT p50
-    assert by[("accuracy", "MMLU 100", "score")][3:5] == (0.07, 0.09)
+    assert (off.a, off.b, off.figure.higher_is_better) == (2004.02, 2304.62, True)
+    assert ratio_cell(off.a, off.b, True).plain == "1.15×"
+    ttft = by[("online", "qps=10", "TTFT p99 ms")]
+    assert ttft.figure.higher_is_better is False and ratio_cell(ttft.a, ttft.b, False).plain == "0.90×"
+    assert by[("online", "sla", "max QPS within SLA")].a is not None
+    # The headline leads, and it is the interactive table's decode tok/s at p50 (1000 / TPOT p50), not a mean.
+    assert rows[0].scenario == "headline" and rows[0].test == "interactive"
+    assert rows[0].a == by[("interactive", "c=1", "decode tok/s")].a == pytest.approx(1000 / 14.85, abs=0.01)
+    assert (by[("accuracy", "mmlu100", "score")].a, by[("accuracy", "mmlu100", "score")].b) == (0.07, 0.09)
     # Better is green, worse red, noise plain (whatever the direction of "better").
     assert "green" in str(ratio_cell(10, 12, True).style) and "red" in str(ratio_cell(10, 12, False).style)
     assert ratio_cell(100, 101, True).style == "" and ratio_cell(None, 5, True).plain == "-"
@@ -55,12 +59,32 @@ def test_rows_and_ratios(root):
 
 
 def test_a_scenario_only_one_run_has(root):
-    from accelmark_tui.screens.compare import compare_rows
-
     a, b = (load_run(find_run(root[1][k], root[0])) for k in ("partial", "newer"))
     rows = list(compare_rows(a.metrics(), b.metrics(), a.accuracy_receipt(), b.accuracy_receipt()))
-    inter = [r for r in rows if r[0] == "interactive"]
-    assert inter and all(r[3] is None and r[4] is not None for r in inter)
+    inter = [r for r in rows if r.scenario == "interactive"]
+    assert inter and all(r.a is None and r.b is not None for r in inter)
+
+
+def test_sweep_peak_and_burst_compare_level_by_level():
+    """accelmark's own scenarios and burst carry their figures into compare (they used to be left out)."""
+    sweep_a = {"points": [{"concurrency": 1, "output_tokens_per_sec": 10.0, "tpot_ms_p50": 100.0, "completed": 9},
+                          {"concurrency": 4, "output_tokens_per_sec": 30.0, "ttft_ms_p99": 400.0}]}
+    sweep_b = {"points": [{"concurrency": 1, "output_tokens_per_sec": 12.0, "tpot_ms_p50": 80.0, "completed": 9},
+                          {"concurrency": 2, "output_tokens_per_sec": 20.0},
+                          {"concurrency": 4, "output_tokens_per_sec": 33.0, "ttft_ms_p99": 300.0}]}
+    peak = {"max_rate_meeting_sla": 4.0, "sla": {"ttft_ms_p99": 500},
+            "trials": [{"rate": 2.0, "achieved_rate": 1.9, "p99_ttft_ms": 120.0, "met": True}]}
+    burst = {"burst_steady_qps": 1, "burst_peak_qps": 5, "burst_ttft_p50_ms": 90.0, "burst_ttft_p99_ms": 300.0}
+    rows = list(compare_rows({"sweep": sweep_a, "peak": peak, "burst": burst},
+                             {"sweep": sweep_b, "peak": {**peak, "max_rate_meeting_sla": 6.0}}, None, None))
+    by = {(r.scenario, r.test, r.figure.label): (r.a, r.b) for r in rows}
+    assert rows[0].scenario == "headline" and rows[0].test == "sweep c=1" and (rows[0].a, rows[0].b) == (10.0, 12.5)
+    assert [r.test for r in rows if r.scenario == "sweep" and r.figure.label == "output tok/s"] == ["c=1", "c=2", "c=4"]
+    assert by[("sweep", "c=2", "output tok/s")] == (None, 20.0)
+    assert by[("sweep", "c=4", "TTFT p99 ms")] == (400.0, 300.0)
+    assert by[("peak", "sla", "max QPS within SLA")] == (4.0, 6.0)
+    assert by[("peak", "rate=2", "TTFT p99 ms")] == (120.0, 120.0)
+    assert by[("burst", "1->5 qps", "TTFT p99 ms")] == (300.0, None)
 
 
 @pytest.mark.anyio
@@ -71,10 +95,10 @@ async def test_swap(services, root):
         screen = app.screen
         table = screen.query_one("#compare-table")
         first = [str(c) for c in table.get_row_at(0)]
-        assert first[:3] == ["offline", "c=4", "output tok/s"] and first[5] == "1.15×"
+        assert first[:3] == ["headline", "interactive", "decode tok/s"] and first[5] == "1.11×"
         assert screen.query_one("#compare-a").border_title == "A: 4f66d29d"
         await pilot.press("x")
         await pilot.pause()
-        assert [str(c) for c in table.get_row_at(0)][5] == "0.87×"
+        assert [str(c) for c in table.get_row_at(0)][5] == "0.90×"
         assert screen.query_one("#compare-a").border_title.startswith("A: ") and "4f66d29d" in \
             screen.query_one("#compare-b").border_title

@@ -56,7 +56,7 @@ async def test_rows_newest_first_with_headline_figures(services, root):
         assert names[1:] == [PARTIAL_NAME, EXAMPLE_NAME]  # the newer build's run is first (2026-06-02)
         first = [str(c) for c in table.get_row_at(0)]
         assert first[1] == "2026-06-02" and "Qwen2.5-0.5B-Instruct" in first[2] and first[3] == "complete"
-        assert first[4] == "2304.6" and first[5] == "23.3" and first[6] == "0.09*"
+        assert first[4] == "74.8" and first[5] == "23.3" and first[6] == "0.09*"
         assert "incomplete" in str(table.get_row_at(1)[3])
 
 

@@ -78,7 +78,7 @@ async def test_export_markdown_and_csv_beside_the_run_folder(services, root):
         await pilot.press("E", "enter")
         await pilot.pause()
         rows = list(csv.DictReader(io.StringIO(md.with_suffix(".csv").read_text())))
-        assert list(rows[0]) == COLUMNS and len(rows) == 3 + 2 + 1 + 1  # offline 3, online 2, interactive, accuracy
+        assert list(rows[0]) == COLUMNS and len(rows) == 3 + 3 + 1 + 1  # offline 3, online 2 + max valid QPS, interactive, accuracy
         assert any("Wrote CSV" in n.title for n in app._notifications)
 
 
