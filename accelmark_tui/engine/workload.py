@@ -74,7 +74,7 @@ def planned_requests(plan: dict, n_items: int) -> int | None:
     for step in plan["steps"]:
         if plan.get("source") == "accuracy":
             total += n_items
-        elif step.get("requests"):
+        elif step.get("requests") and step["mode"] != "peak":  # a peak search sends as many trials as it needs
             total += int(step["requests"]) * int(plan["runs"])
         else:
             return None

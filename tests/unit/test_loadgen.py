@@ -123,3 +123,14 @@ def test_backend_exception_is_a_counted_error_not_a_crash():
     bad = [r for r in out if not r.ok]
     assert len(out) == 3 and len(bad) == 1
     assert bad[0].error_type == "backend_error" and "exploded" in bad[0].error_message
+
+
+def test_a_peak_search_has_no_planned_total():
+    """Its trials grow with the rate (15 of "8" requests was shown); progress shows a count, not an ETA."""
+    from accelmark_tui.engine.plan import Options, plan_scenario
+    from accelmark_tui.engine.workload import planned_requests
+
+    suite = {"suite_id": "s", "online_qps_levels": [1.0], "request_count": 8, "concurrency_levels": [1, 2]}
+    peak = plan_scenario("peak", suite, Options(requests=8, sla_ttft_ms=500))
+    assert planned_requests(peak, 0) is None
+    assert planned_requests(plan_scenario("offline", suite, Options(runs=2)), 0) == 2 * 2 * 8
