@@ -18,6 +18,7 @@ from typing import Any
 
 from accelmark_tui.config import validate_login
 from accelmark_tui.errors import OutputError, UsageError
+from accelmark_tui.results.layout import RunDir
 
 # Exactly these keys, no more: a different key set gives a different hash than upstream.
 IDENTITY_KEYS = (
@@ -168,4 +169,6 @@ def restamp(run_dir: str | os.PathLike[str], new_login: str, *, submission_type:
             os.replace(folder, target)
         except OSError as exc:
             raise OutputError(f"Cannot rename {folder} to {target.name} ({exc.strerror}); check the folder's permissions.") from exc
+        renamed = RunDir.from_path(target)
+        atomic_write_json(renamed.names_file, [*renamed.previous_names(), folder.name])
     return target

@@ -113,6 +113,17 @@ class RunDir:
         return self.path / STATE_DIR / "state.json"
 
     @property
+    def names_file(self) -> Path:
+        """Names the run had before a submission re-stamped it (so an old name still finds it)."""
+        return self.path / STATE_DIR / "names.json"
+
+    def previous_names(self) -> list[str]:
+        with contextlib.suppress(OSError, ValueError):
+            names = read_json(self.names_file)
+            return [n for n in names if isinstance(n, str)] if isinstance(names, list) else []
+        return []
+
+    @property
     def history_dir(self) -> Path:
         return self.root / self.tier / HISTORY / self.run_name
 

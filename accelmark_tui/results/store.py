@@ -246,22 +246,34 @@ def list_runs(root: str | os.PathLike[str], *, include_history: bool = True) -> 
     return current + archived
 
 
+def _run_id(d: RunDir) -> str:
+    return d.run_name.rsplit("_", 1)[-1]
+
+
+def _candidates(matches: list[RunDir]) -> str:
+    return ", ".join(f"{_run_id(d)} ({d.tier}/{d.run_name})" for d in matches[:3]) + (", …" if len(matches) > 3 else "")
+
+
 def find_run(name_or_path: str | os.PathLike[str], root: str | os.PathLike[str]) -> RunDir:
-    """A run by exact name, unique prefix, or folder path; else a one-sentence UsageError."""
+    """A run by folder path, name, run id, or a unique prefix of either (like git's short hashes),
+    or by a name it had before a submission re-stamped it; else a one-sentence UsageError."""
     text = str(name_or_path).strip()
     as_path = Path(text).expanduser()
     if (os.sep in text or "/" in text or as_path.is_dir()) and _is_run(as_path):
         return RunDir.from_path(as_path)
     runs = run_dirs(root)
-    exact = [d for d in runs if d.run_name == text]
-    if len(exact) == 1:
-        return exact[0]
-    matches = exact or [d for d in runs if d.run_name.startswith(text)] if text else []
-    if len(matches) == 1:
-        return matches[0]
-    if len(matches) > 1:
-        names = ", ".join(f"{d.tier}/{d.run_name}" for d in matches[:3]) + (", …" if len(matches) > 3 else "")
-        raise UsageError(f"'{text}' matches {len(matches)} runs ({names}); give more of the name.")
+    for rule in (lambda d: d.run_name == text, lambda d: _run_id(d) == text,
+                 lambda d: d.run_name.startswith(text) or _run_id(d).startswith(text)):
+        matches = [d for d in runs if rule(d)] if text else []
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            raise UsageError(f"'{text}' matches {len(matches)} runs: {_candidates(matches)}; give more of the "
+                             "name or run id.")
+    renamed = [d for d in runs if text and any(n == text or n.rsplit("_", 1)[-1].startswith(text)
+                                               for n in d.previous_names())]
+    if len(renamed) == 1:
+        return renamed[0]
     if as_path.exists():
         raise UsageError(f"{as_path} is not a run folder (no result.json or run state); give a run folder or a run name.")
     raise UsageError(f"No run named '{text}' under {Path(root).expanduser()}; see `accelmark results` for the list.")

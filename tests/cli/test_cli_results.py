@@ -105,3 +105,11 @@ def test_headless_results_never_import_textual(env, root):
     proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "CLEAN 0"
+
+
+def test_a_run_id_prefix_names_a_run_in_every_command(env, root):
+    shown = accelmark(env, "results", "show", "4f66d", "--output-dir", str(root))
+    assert shown.returncode == 0, shown.stderr
+    assert f"Run        {EXAMPLE_NAME}" in shown.stdout
+    checked = accelmark(env, "validate", "4f66d", "--output-dir", str(root))
+    assert EXAMPLE_NAME in checked.stdout + checked.stderr and "No run named" not in checked.stderr

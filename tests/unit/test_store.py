@@ -96,6 +96,19 @@ def test_find_run(root):
         assert "\n" not in str(info.value)
 
 
+def test_find_run_by_run_id_prefix_and_by_a_name_from_before_a_restamp(root):
+    from accelmark_tui.results.identity import restamp
+
+    assert find_run("4f66d", root).run_name == EXAMPLE_NAME  # a prefix of the run id, like a short hash
+    assert find_run("0badc0de", root).run_name == PARTIAL_NAME
+    with pytest.raises(UsageError, match=r"matches 2 runs: 0badc0de \(community/mtt_.*4f66d29d \(community/"):
+        find_run("mtt_s4000x1", root)
+    new = restamp(root / "community" / EXAMPLE_NAME, "octocat")
+    assert new.name != EXAMPLE_NAME
+    assert find_run(EXAMPLE_NAME, root).path == new  # the old name still finds the re-stamped run
+    assert find_run(EXAMPLE_NAME[-8:], root).path == new
+
+
 def test_render_list_and_show(root):
     listing = render_run_list(list_runs(root), str(root))
     lines = listing.splitlines()
@@ -119,16 +132,17 @@ def test_csv_and_markdown_rows_carry_build_and_hardware(root):
     rows = list(csv.DictReader(io.StringIO(to_csv(run))))
     assert [(r["scenario"], r["test"]) for r in rows] == [
         ("offline", "c=4"), ("offline", "c=16"), ("offline", "c=64"), ("online", "qps=10"), ("online", "qps=40"),
-        ("interactive", "c=1"), ("accuracy", "mmlu100")]
+        ("online", "sla"), ("interactive", "c=1"), ("accuracy", "mmlu100")]
     for r in rows:
         assert (r["chip"], r["framework"], r["framework_version"], r["cpu"]) == (
             "MTT S4000", "vllm-musa", "0.4.2", "Intel(R) Xeon(R) Gold 6430")
     assert rows[2]["output_tok_s"] == "2004.02" and rows[2]["total_tok_s"] == "3659.77"
     assert rows[4]["ttft_p99_ms"] == "331.88" and rows[4]["sla_met"] == "True"
-    assert rows[5]["decode_tok_s"] == "67.34" and rows[6]["accuracy_score"] == "0.07"
+    assert rows[5]["max_qps_sla"] == "40"
+    assert rows[6]["decode_tok_s"] == "67.34" and rows[7]["accuracy_score"] == "0.07"
 
     md = to_markdown(run)
     assert md.startswith(f"## {EXAMPLE_NAME}\n")
     table = [line for line in md.splitlines() if line.startswith("|")]
-    assert len(table) == 2 + 7
+    assert len(table) == 2 + 8
     assert all("MTT S4000 x1" in line and "0.4.2" in line for line in table[2:])
