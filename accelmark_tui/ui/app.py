@@ -71,6 +71,10 @@ class AccelmarkApp(App):
         from accelmark_tui.ui.autorun import install
 
         install(self)
+        # Said at start, not first when submitting: every default the file sets is ignored until it is fixed.
+        if problem := self.services.settings_problem():
+            self.notify(problem + " Defaults are used until then.", title="Settings not used", severity="error",
+                        timeout=30, markup=False)
 
     # -- the one error path ---------------------------------------------------------
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

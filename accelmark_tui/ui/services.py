@@ -121,6 +121,17 @@ class Services:
 
         return probe.discover(base_url, key)
 
+    def settings_problem(self) -> str | None:
+        """Why settings.json cannot be used (one sentence naming the file and the fix), or None."""
+        from accelmark_tui.config import load_settings
+        from accelmark_tui.errors import UsageError
+
+        try:
+            load_settings()
+        except UsageError as exc:
+            return str(exc)
+        return None
+
     # -- profile -------------------------------------------------------------------
     def profile(self):
         from accelmark_tui.config import profile_or_none

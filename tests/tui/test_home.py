@@ -199,3 +199,18 @@ class TestHomeSnapshots:
 
     def test_light_theme(self, snap_compare, make_app, tui):
         assert snap_compare(make_app("textual-light"), terminal_size=tui.sizes["wide"], run_before=_replay(tui))
+
+
+async def test_a_corrupt_settings_file_is_reported_when_the_app_starts(make_app, tui):
+    import os
+    from pathlib import Path
+
+    settings = Path(os.environ["ACCELMARK_CONFIG_DIR"]) / "settings.json"
+    settings.parent.mkdir(parents=True, exist_ok=True)
+    settings.write_text('{"submit_repo": ', encoding="utf-8")
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await tui.settle(pilot)
+        [note] = [n for n in app._notifications if n.title == "Settings not used"]
+        assert str(settings) in note.message and "fix the file or delete it" in note.message
+        assert note.severity == "error"
