@@ -36,11 +36,15 @@ def _first_sentence(text: str) -> str:
     return text.split(". ")[0].rstrip(".") + "." if text else ""
 
 
+NOT_HERE = "✗"
+LEGEND = f"✓ validated  ⋯ pending  — unsupported   a mark with {NOT_HERE}: cannot run here (red), alone: runs here"
+
+
 class CatalogScreen(AccelmarkScreen):
     CSS_PATH = Path(__file__).with_name("catalog.tcss")
     HELP_TEXT = ("Runners (rows) × suites (columns) for this machine. A cell is the runner's declared support for "
-                 "the suite: ✓ validated, ⋯ pending, — unsupported; green or yellow means it can run here, red "
-                 "means it cannot (the panel below says why and how to fix it). Enter sets up a run of the pair.")
+                 "the suite: ✓ validated, ⋯ pending, — unsupported; a mark followed by ✗ (and red) cannot run here, "
+                 "the panel below says why and how to fix it. Enter sets up a run of the pair.")
     BINDINGS = [
         # priority: the table's own Enter would otherwise win and hide this key from the footer.
         Binding("enter", "setup", "Set up run", id="catalog.setup", priority=True,
@@ -61,8 +65,7 @@ class CatalogScreen(AccelmarkScreen):
         table: DataTable = DataTable(id="fit-table", cursor_type="cell", zebra_stripes=False)
         table.loading = True
         yield table
-        yield Static("✓ validated  ⋯ pending  — unsupported   green/yellow: runs here  red: cannot",
-                     id="legend", markup=False)
+        yield Static(LEGEND, id="legend", markup=False)
         yield Static("Checking which runners fit this machine…", id="fit-detail", markup=False)
         yield Footer()
 
@@ -112,7 +115,9 @@ class CatalogScreen(AccelmarkScreen):
                 else:
                     style = (theme.success if fit.support == "validated" else theme.warning) if fit.ready else theme.error
                     style = f"bold {style}"
-                cells.append(Text(fit.symbol, style=style or "", justify="center"))
+                # "✗" says "cannot run here" without colour (the colour repeats it).
+                mark = fit.symbol if fit.ready or fit.support == "unsupported" else f"{fit.symbol}{NOT_HERE}"
+                cells.append(Text(mark, style=style or "", justify="center"))
             table.add_row(*cells, key=runner.id, label=Text(short_runner(runner.id)))
         table.cursor_coordinate = keep
 

@@ -15,8 +15,9 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
+from textual.widgets import Button, Input, Label, RadioSet, Static
 
+from accelmark_tui.screens.widgets.toggles import RadioButton
 from accelmark_tui.ui.base import AccelmarkModal
 
 WHY = ("The AccelMark leaderboard credits every result to a GitHub account and shows whether it comes from an "

@@ -19,11 +19,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, RadioButton, RadioSet, Select, Static
+from textual.widgets import Button, Footer, Header, Input, Label, RadioSet, Select, Static
 
 from accelmark_tui.scenarios import registry
 from accelmark_tui.screens.widgets.endpoint_fields import EndpointFields
 from accelmark_tui.screens.widgets.form_row import field_row, show_field_error
+from accelmark_tui.screens.widgets.toggles import Checkbox, RadioButton
 from accelmark_tui.ui.base import AccelmarkScreen
 from accelmark_tui.ui.setup_form import ENDPOINT_FIELDS, FIELDS, HUB_EXAMPLE, FormValues, check_form, suite_has_model
 

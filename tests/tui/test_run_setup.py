@@ -273,3 +273,18 @@ class TestRunSetupSnapshots:
     @pytest.mark.parametrize("size", ["wide", "small"])
     def test_errors_beside_fields(self, size, snap_compare, make_app, tui):
         assert snap_compare(make_app(), terminal_size=tui.sizes[size], run_before=_open(invalid=True))
+
+
+async def test_radio_buttons_and_checkboxes_show_their_state_without_colour(make_app, tui):
+    """Textual's ▐●▌ and ▐X▌ look the same on and off but for colour; off leaves the mark out."""
+    from textual.widgets import Checkbox, RadioButton
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await tui.settle(pilot)
+        await pilot.press("r")
+        await tui.settle(pilot)
+        radios = {r.id: r._button.plain for r in app.screen.query(RadioButton)}
+        assert radios["src-suite"] == "▐●▌" and radios["src-local"] == "▐ ▌"
+        boxes = [(b.value, b._button.plain) for b in app.screen.query(Checkbox)]
+        assert boxes and all(plain == ("▐X▌" if on else "▐ ▌") for on, plain in boxes)
