@@ -44,12 +44,13 @@ class FilePickerModal(AccelmarkModal):
         Binding("escape", "cancel", "Cancel", id="picker.cancel", tooltip="Back without choosing a file"),
     ]
 
-    def __init__(self, start: str | Path | None = None) -> None:
+    def __init__(self, start: str | Path | None = None, last: Path | None = None) -> None:
+        """Opens at ``start`` (a file's folder), else ``last`` (the folder of the last pick), else here."""
         super().__init__()
-        start_path = Path(start).expanduser() if start else Path.home()
+        start_path = Path(start).expanduser() if start else (last or Path.cwd())
         if start_path.is_file():
             start_path = start_path.parent
-        self.start = start_path if start_path.is_dir() else Path.home()
+        self.start = start_path if start_path.is_dir() else Path.cwd()
 
     def compose(self) -> ComposeResult:
         with Vertical(id="picker-dialog", classes="dialog"):

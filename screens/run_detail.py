@@ -1,7 +1,7 @@
 """One saved run: identity, every scenario's table, the accuracy receipt, the environment.
 
 ``e`` / ``E`` export Markdown / CSV (the same text as ``accelmark results``
-exports) to a path that defaults to a file beside the run folder.
+exports) to a path that defaults to a file in the run's own folder.
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ class RunDetailScreen(AccelmarkScreen):
 
     BINDINGS = [
         Binding("e", "export('md')", "Export Markdown", id="detail.export-md",
-                tooltip="Write the run as a Markdown table (asks where; default: beside the run folder)"),
+                tooltip="Write the run as a Markdown table (asks where; default: in the run's folder)"),
         Binding("E", "export('csv')", "Export CSV", id="detail.export-csv",
                 tooltip="Write the run as CSV, one row per measured step (asks where)"),
         Binding("s", "submit", "Submit", id="detail.submit",
@@ -158,8 +158,9 @@ class RunDetailScreen(AccelmarkScreen):
         return True
 
     def default_export_path(self, kind: str) -> Path:
+        # Inside the run's own folder: in the results root it sat among the run folders.
         rd = self.run.run_dir
-        return rd.path.parent / f"{rd.run_name}.{kind}"
+        return rd.path / f"{rd.run_name}.{kind}"
 
     def action_export(self, kind: str) -> None:
         if self.run is None:

@@ -358,7 +358,9 @@ class RunSetupScreen(AccelmarkScreen):
 
         def picked(path: str | None) -> None:
             if path:
+                self.app.last_model_folder = Path(path).parent  # the next pick starts there
                 self.query_one("#src-local", RadioButton).value = True
                 self.query_one("#model-path", Input).value = path
 
-        self.app.push_screen(FilePickerModal(self.query_one("#model-path", Input).value or None), picked)
+        self.app.push_screen(FilePickerModal(self.query_one("#model-path", Input).value or None,
+                                             last=self.app.last_model_folder), picked)

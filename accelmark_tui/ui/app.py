@@ -54,6 +54,7 @@ class AccelmarkApp(App):
         # A GitHub token pasted on the submit screen (a submit.auth.Token): this process's memory only,
         # never written anywhere; GITHUB_TOKEN / GH_TOKEN / `gh auth token` need no pasting.
         self.github_token = None
+        self.last_model_folder: Path | None = None  # where the file picker starts next (this session)
 
     def get_driver_class(self):
         driver = super().get_driver_class()

@@ -62,7 +62,7 @@ def _text(renderable) -> str:
 
 
 @pytest.mark.anyio
-async def test_export_markdown_and_csv_beside_the_run_folder(services, root):
+async def test_export_markdown_and_csv_into_the_run_folder_saying_where(services, root):
     from accelmark_tui.results.export import COLUMNS
 
     app = _app(services, root)
@@ -72,7 +72,8 @@ async def test_export_markdown_and_csv_beside_the_run_folder(services, root):
         await pilot.pause()
         await pilot.press("enter")  # accept the default path
         await pilot.pause()
-        md = Path(root[1]["example"]).parent / f"{EXAMPLE_NAME}.md"
+        md = Path(root[1]["example"]) / f"{EXAMPLE_NAME}.md"
+        assert any(n.title == "Wrote Markdown" and Path(n.message) == md.resolve() for n in app._notifications)
         assert md.is_file() and md.read_text().startswith(f"## {EXAMPLE_NAME}")
         assert "| model " in md.read_text()
         await pilot.press("E", "enter")

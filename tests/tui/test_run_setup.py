@@ -211,6 +211,24 @@ async def test_file_picker_shows_gguf_files_and_fills_the_path(make_app, tui, tm
         assert screen.query_one("#src-local").value is True
 
 
+async def test_file_picker_opens_here_then_where_the_last_pick_was(make_app, tui, tmp_path, monkeypatch):
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "tiny.gguf").write_bytes(b"GGUF")
+    monkeypatch.chdir(tmp_path)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _setup(pilot, tui)
+        await pilot.press("ctrl+o")
+        await tui.settle(pilot)
+        assert app.screen.start == tmp_path  # the current folder, not the home folder
+        app.screen.dismiss(str(tmp_path / "models" / "tiny.gguf"))
+        await tui.settle(pilot)
+        screen.query_one("#model-path").value = ""
+        await pilot.press("ctrl+o")
+        await tui.settle(pilot)
+        assert app.screen.start == tmp_path / "models"  # remembered
+
+
 async def test_file_picker_escape_cancels(make_app, tui):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
