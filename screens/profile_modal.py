@@ -54,6 +54,8 @@ class ProfileModal(AccelmarkModal):
     SKIPPED = "skip"
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="profile.save", tooltip="Check the fields and save the profile"),
+        Binding("ctrl+n", "skip", "Skip for now", id="profile.skip",
+                tooltip="Go on without a profile: runs record the placeholder submitter"),
         Binding("escape", "cancel", "Back", id="profile.cancel", tooltip="Back without saving or starting"),
     ]
 
@@ -96,7 +98,7 @@ class ProfileModal(AccelmarkModal):
                 yield Static(SKIP_NOTE, id="profile-skip-note", markup=False)
             yield Label("", id="save-error", classes="-error")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Skip for now", id="skip")
+                yield Button("Skip for now (ctrl+n)", id="skip")
                 yield Button("Save (ctrl+s)", id="save", variant="primary")
 
     def on_mount(self) -> None:
@@ -124,9 +126,7 @@ class ProfileModal(AccelmarkModal):
         errors = field_errors(login, kind, organization, contact)
         self.show_errors(errors)
         if errors:
-            first = next(iter(errors))
-            self.query_one({"type": "#submission-type"}.get(first, f"#{first}")).focus()
-            return
+            return  # focus stays where the user was typing; each error sits beside its field
         profile = Profile(login, kind, organization or None, contact or None)
         try:
             self.app.services.save_profile(profile)
@@ -135,8 +135,20 @@ class ProfileModal(AccelmarkModal):
             return
         self.dismiss(profile.validated())
 
+    @on(Input.Changed)
+    @on(RadioSet.Changed)
+    def _recheck(self) -> None:
+        # Once errors are shown, each clears as soon as its field is fixed (new ones wait for Save).
+        if self.has_class("-blocked"):
+            now = field_errors(*self.values())
+            self.show_errors({name: text for name, text in now.items() if name in self._shown_errors()})
+
+    def _shown_errors(self) -> set[str]:
+        return {name for name in ("login", "type", "organization", "contact")
+                if self.query_one(f"#{name}-error", Label).has_class("-shown")}
+
     @on(Button.Pressed, "#skip")
-    def _skip(self) -> None:
+    def action_skip(self) -> None:
         self.dismiss(self.SKIPPED)
 
     def action_cancel(self) -> None:

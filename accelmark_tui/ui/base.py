@@ -33,5 +33,12 @@ class AccelmarkModal(ModalScreen):
     BINDINGS = [Binding("f1", "app.help", "Help", id="modal.help", show=False,
                         tooltip="Every key of this dialog, and what it is for")]
 
+    def on_mount(self) -> None:
+        # The dialog's own footer: without it the screen below shows its keys, which do not work here.
+        # (Textual runs this beside a subclass's on_mount: handlers run for every class in the MRO.)
+        from textual.widgets import Footer
+
+        self.mount(Footer())
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         _forward_error(self, event)

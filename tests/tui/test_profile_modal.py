@@ -137,3 +137,25 @@ class TestProfileSnapshots:
 
     def test_errors(self, snap_compare, make_app, tui):
         assert snap_compare(make_app(), terminal_size=tui.sizes["wide"], run_before=_profile(True))
+
+
+async def test_the_dialog_shows_its_own_keys_and_errors_clear_as_fields_are_fixed(make_app, tui, fake_live):
+    from textual.widgets import Footer
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        modal = await _open_profile(pilot, tui)
+        [footer] = modal.query(Footer)  # the dialog's own, not run setup's (^s Start, ^o Pick file)
+        keys = {b.id for _, b, enabled, _ in modal.active_bindings.values() if b.show and enabled}
+        assert {"profile.save", "profile.skip", "profile.cancel"} <= keys and "setup.browse" not in keys
+        await pilot.click("#login")
+        await pilot.press(*"bad login!")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert set(_shown(modal)) == {"login"} and app.focused is modal.query_one("#login")
+        modal.query_one("#login").value = "octocat"
+        await pilot.pause()
+        assert _shown(modal) == {}  # fixed: its error went without pressing Save again
+        await pilot.press("ctrl+n")
+        await tui.settle(pilot)
+        assert type(app.screen).__name__ != "ProfileModal" and app.profile_skipped
