@@ -93,6 +93,7 @@ class LiveChart(CachedRows, Widget, can_focus=False):
     LiveChart { height: 1fr; min-height: 6; }
     """
     Y_LABEL_WIDTH = 6  # "12.5k" and the axis
+    X_UNIT = "t (s)"  # x is seconds since the run started
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
@@ -149,7 +150,8 @@ class LiveChart(CachedRows, Widget, can_focus=False):
             rows.append(Strip(segs, width))
         rows.append(Strip([Segment(" " * lw + "└" + "─" * pw, muted)], width))
         labels = braille.x_labels(x_range, pw) if xs_all else ""
-        rows.append(Strip([Segment(" " * (lw + 1) + labels, muted)], width))
+        # The x unit sits in the y labels' gutter, left of the ticks (the y unit is in the title).
+        rows.append(Strip([Segment(f"{self.X_UNIT:>{lw}} " + labels, muted)], width))
         return rows
 
 

@@ -228,7 +228,7 @@ class CurvesPanel(Horizontal):
         layers = [("line", list(xlim), [sla, sla], "warning")] if sla else []
         layers += [(MET, [_log2(p["level"]) for p in met], [ys[id(p)] for p in met], "success"),
                    (MISSED, [_log2(p["level"]) for p in missed], [ys[id(p)] for p in missed], "error")]
-        left.legend("p99 TTFT ms", [("success", MET, "met"), ("error", MISSED, "missed")]
+        left.legend("p99 TTFT ms by req/s", [("success", MET, "met"), ("error", MISSED, "missed")]
                     + ([("warning", "━", f"SLA {sla:g}")] if sla else []))
         left.border_subtitle = peak_line(result, len(trials))
         drew = left.draw(key, layers, xlim, (0.0, ytop), log_x=True)
