@@ -317,6 +317,9 @@ class LlamaCppBackend(Backend):
         text = req.prompt if req.raw else m.chat_prompt(req.prompt)
         prompt = m.tokenize(text, special=not req.raw)
         rec.input_tokens = len(prompt)
+        # Known, not assumed: every prompt is prefilled from position 0 of a sequence that _finish
+        # cleared (llama_memory_seq_rm), so this backend never serves a prompt token from a cache.
+        rec.cached_input_tokens = 0
         if not prompt or req.max_tokens < 1:
             rec.fail("bad_request", "empty prompt or max_tokens < 1", time.perf_counter_ns())
             _call(loop, fut)

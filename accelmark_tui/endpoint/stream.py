@@ -3,7 +3,9 @@
 The record follows the engine's metric contract: first byte (response head),
 first token on any channel (reasoning deltas included), first visible content,
 every chunk with its arrival time and token count, and the server's usage
-beside the client's own count. A chunk's token count is 1 per delta that
+beside the client's own count, with the prompt tokens it served from its cache
+(OpenAI's ``usage.prompt_tokens_details.cached_tokens``, llama-server's
+``timings.cache_n``; None when it reports neither). A chunk's token count is 1 per delta that
 carries text; when the server's usage says more tokens arrived than chunks
 (servers that coalesce tokens), the tokens are spread over the chunks by text
 length so ITL's chunk split stays right, and the mismatch is kept in the record.
@@ -67,7 +69,7 @@ class StreamHandler:
     """http1.Handler for one streamed completion; resolves ``done`` when the record is final."""
 
     __slots__ = ("rec", "done", "kind", "status", "headers", "err", "pending", "seen_done", "lens",
-                 "content_chunks", "reasoning_chunks", "usage", "keep_text", "texts", "conn", "failed",
+                 "content_chunks", "reasoning_chunks", "usage", "timings", "keep_text", "texts", "conn", "failed",
                  "raw", "retry")
 
     def __init__(self, rec: RequestRecord, done: asyncio.Future, kind: str, keep_text: bool) -> None:
@@ -83,6 +85,7 @@ class StreamHandler:
         self.content_chunks = 0
         self.reasoning_chunks = 0
         self.usage: dict[str, Any] | None = None
+        self.timings: dict[str, Any] | None = None  # llama-server's, on its last chunk
         self.keep_text = keep_text
         self.texts: list[str] = []
         self.conn = None
@@ -173,6 +176,9 @@ class StreamHandler:
         usage = obj.get("usage")
         if usage:
             self.usage = usage
+        timings = obj.get("timings")
+        if isinstance(timings, dict):
+            self.timings = timings
         choices = obj.get("choices")
         if not choices:
             if "error" in obj:
@@ -235,8 +241,19 @@ class StreamHandler:
                 rec.chunk_tokens = spread(server, self.lens)
         else:
             rec.reasoning_tokens = self.reasoning_chunks
+        rec.cached_input_tokens = cached_tokens(u, self.timings)
         if self.keep_text:
             rec.text = "".join(self.texts)
+
+
+def cached_tokens(usage: Any, timings: Any) -> int | None:
+    """Prompt tokens the server served from its cache, as it reports them (None: it does not say)."""
+    details = usage.get("prompt_tokens_details") if isinstance(usage, dict) else None
+    for value in ((details or {}).get("cached_tokens") if isinstance(details, dict) else None,
+                  timings.get("cache_n") if isinstance(timings, dict) else None):
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return value
+    return None
 
 
 def spread(total: int, lens: list[int]) -> list[int]:

@@ -17,7 +17,7 @@ from accelmark_tui.engine import curves, report
 from accelmark_tui.engine.backend import load_object
 from accelmark_tui.engine.metrics import Sla
 from accelmark_tui.engine.records import RequestRecord
-from accelmark_tui.engine.workload import load_accuracy_items
+from accelmark_tui.engine.workload import load_accuracy_items, prompt_reuse
 from accelmark_tui.errors import AccelmarkError
 from accelmark_tui.scenarios import registry
 
@@ -46,7 +46,12 @@ def build(name: str, records: Sequence[RequestRecord], plan: dict[str, Any], ctx
     path = registry.get(name).report
     if not path:
         raise AccelmarkError(f"No report for scenario '{name}'.")
-    return builder(path)(records, plan, ctx)
+    block = builder(path)(records, plan, ctx)
+    # Every scenario that draws dataset prompts says whether any of its requests had to repeat one.
+    reuse = prompt_reuse([r.prompt_id for r in records], plan)
+    if reuse is not None and isinstance(block, dict):
+        block["prompt_reuse"] = reuse
+    return block
 
 
 # ── the builders the registry names ──────────────────────────────────────────

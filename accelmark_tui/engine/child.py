@@ -76,8 +76,13 @@ class EventsFile:
 
 
 async def _run_step(gen: LoadGen, plan: dict, step: dict, run: int, reqs: list[GenRequest],
-                    warm: list[GenRequest], seed: int, feed: FeedWriter) -> list[RequestRecord]:
-    """Run one step; returns its measured records (peak search reads them to pick the next rate)."""
+                    warm: list[GenRequest], seed: int, feed: FeedWriter,
+                    prompts: workload.StepPrompts | None) -> list[RequestRecord]:
+    """Run one step; returns its measured records (peak search reads them to pick the next rate).
+
+    Time-bound, burst and peak steps send as many requests as their clock or search asks for:
+    they take them from ``prompts``, which never hands out the same prompt twice unmarked.
+    """
     name, level = plan["name"], step["level"]
     if warm:
         # Warm-up goes through the same path at the step's concurrency; never measured.
@@ -90,31 +95,30 @@ async def _run_step(gen: LoadGen, plan: dict, step: dict, run: int, reqs: list[G
             constant_offsets(len(reqs), step["rate"])
         return await gen.open_loop(reqs, offs, name, run, level)
     if mode == "duration":
-        pool = reqs
-        await gen.for_duration(lambda i: pool[i % len(pool)], step["concurrency"], step["duration_s"],
+        await gen.for_duration(prompts.request, step["concurrency"], step["duration_s"],
                                name, run, level, warmup_s=step.get("warmup_s", 0.0))
         return []
     if mode == "burst":
         sched = burst_offsets(step["steady_qps"], step["peak_qps"], step["burst_s"], step["interval_s"],
                               step["cycles"], seed)
-        pool = reqs
-        return await gen.open_loop([pool[i % len(pool)] for i in range(len(sched))], [t for t, _ in sched],
+        return await gen.open_loop([prompts.request(i) for i in range(len(sched))], [t for t, _ in sched],
                                    name, run, level)
     if mode == "peak":
-        return await _peak_search(gen, plan, step, run, reqs, seed, feed)
+        return await _peak_search(gen, plan, step, run, prompts, seed, feed)
     raise ValueError(f"unknown step mode {mode}")
 
 
-async def _peak_search(gen: LoadGen, plan: dict, step: dict, run: int, reqs: list[GenRequest], seed: int,
+async def _peak_search(gen: LoadGen, plan: dict, step: dict, run: int, prompts: workload.StepPrompts, seed: int,
                        feed: FeedWriter) -> list[RequestRecord]:
     sla = sla_of(plan) or Sla()
     search = PeakSearch(step["start_rate"], step["max_rate"], step.get("tolerance", 0.05), step.get("max_trials", 12))
     records: list[RequestRecord] = []
-    trial = 0
+    trial = sent = 0
     while (rate := search.next_rate()) is not None:
         # Each trial lasts at least trial_seconds so a high rate is judged on enough requests.
         n = max(int(step["requests"]), int(rate * float(step.get("trial_seconds", 0.0))))
-        batch = [reqs[i % len(reqs)] for i in range(n)]
+        batch = [prompts.request(sent + i) for i in range(n)]  # each trial sends prompts no trial sent
+        sent += n
         feed.state.update(level=rate)
         feed.send(StepStart(scenario=plan["name"], run=run, step=trial, level=rate, mode="poisson", requests=n))
         got = await gen.open_loop(batch, poisson_offsets(n, rate, seed + trial), plan["name"], run, rate)
@@ -170,12 +174,15 @@ async def _run_job(job: dict, backend: Backend, feed: FeedWriter, stop: asyncio.
                     for si, step in enumerate(plan["steps"]):
                         seed = zlib.crc32(f"{name}:{si}:{run}".encode())  # stable across processes
                         reqs, warm = workload.requests_for(plan, step, data, items, run)
+                        more = workload.step_prompts(plan, step, data, run) if step["mode"] in workload.OPEN_ENDED \
+                            else None
                         feed.state.update(scenario=name, run=run, runs=plan["runs"], step=si,
                                           steps=len(plan["steps"]), level=step["level"])
                         feed.send(StepStart(scenario=name, run=run, step=si, level=step["level"],
                                             mode=step["mode"], requests=len(reqs)))
                         with step_gc:
-                            got = await _run_step(gen, plan, step, run, reqs, warm if run == 0 else [], seed, feed)
+                            got = await _run_step(gen, plan, step, run, reqs, warm if run == 0 else [], seed, feed,
+                                                  more)
                         feed.tick(gen.in_flight, gen.live_tokens(), force=True)
                         if got and step["mode"] != "peak":
                             # Each level's figures at once: the sweep screen grows point by point.

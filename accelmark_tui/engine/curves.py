@@ -50,6 +50,7 @@ def point(records: Sequence[RequestRecord], sla: metrics.Sla | None = None) -> d
         "send_lag_ms_p99": (s["send_lag_ms"] or {}).get("p99"),
         "late_send_share": s["late_send_share"],
         "token_count_mismatches": s["token_count_mismatches"],
+        "prompt_cache_share": s["prompt_cache_share"],
         **({"goodput_rps": s.get("goodput_rps")} if "goodput_rps" in s else {}),
     }
 
@@ -158,7 +159,7 @@ def peak_block(records: Sequence[RequestRecord], sla: metrics.Sla, plan_step: di
                         plan_step.get("max_trials", 12))
     for level, recs in by_level(records).items():
         v = trial_verdict(recs, sla)
-        trials.append({"rate": level, **v})
+        trials.append({"rate": level, **v, "prompt_cache_share": metrics.prompt_cache_share(metrics.measured(recs))})
         search.record(float(level), v)
     search.next_rate()  # settles stopped_reason when the run finished the search
     best = search.lo

@@ -5,6 +5,7 @@
 | E2E   end − actual send                | send lag  actual send − scheduled send |
 | output tok/s  Σ output tokens / measured window (warm-up excluded) |
 | interactivity 1/TPOT | goodput  requests/s meeting every SLA limit |
+| prompt cache share  Σ prompt tokens the server served from its cache / Σ prompt tokens (None: it never said) |
 
 Failed requests are counted and never enter latency statistics.
 """
@@ -134,6 +135,7 @@ def summarize(records: Sequence[RequestRecord], sla: Sla | None = None) -> dict:
         "failed": len(failed),
         "errors": dict(Counter(r.error_type for r in failed)),
         "input_tokens": in_tok,
+        "prompt_cache_share": prompt_cache_share(ok),
         "output_tokens": out_tok,
         "window_s": round(win, 4) if win else None,
         "output_tokens_per_sec": round(out_tok / win, 3) if win else None,
@@ -155,6 +157,16 @@ def summarize(records: Sequence[RequestRecord], sla: Sla | None = None) -> dict:
         summary["goodput_rps"] = round(good / win, 4) if win else None
         summary["sla_met_share"] = round(good / len(recs), 4) if recs else None
     return summary
+
+
+def prompt_cache_share(records: Iterable[RequestRecord]) -> float | None:
+    """Share of the prompt tokens the server served from its cache, over the requests that say.
+
+    A high share means the figures partly measure a cache (repeated prompts), not prefill.
+    """
+    known = [r for r in records if r.ok and r.cached_input_tokens is not None and r.input_tokens]
+    total = sum(r.input_tokens for r in known)
+    return round(sum(r.cached_input_tokens for r in known) / total, 4) if total else None
 
 
 def decode_tps(r: RequestRecord) -> float | None:

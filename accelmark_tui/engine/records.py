@@ -35,7 +35,7 @@ class RequestRecord:
 
     request_id: int
     scenario: str
-    prompt_id: int | None = None  # index of the prompt / accuracy item it carried
+    prompt_id: int | None = None  # the accuracy item it carried, or its number in the run's prompt draw
     run: int = 0
     level: float | int | None = None  # concurrency or target QPS of this step
     phase: str = PHASE_MEASURE
@@ -48,6 +48,8 @@ class RequestRecord:
     chunk_ns: list[int] = field(default_factory=list)  # arrival of each chunk
     chunk_tokens: list[int] = field(default_factory=list)  # tokens in each chunk
     input_tokens: int | None = None  # as the engine/server reports
+    # Of input_tokens, those the server says it served from its prompt cache; None where it does not say.
+    cached_input_tokens: int | None = None
     output_tokens: int | None = None  # as the engine/server reports
     output_tokens_client: int | None = None  # counted by us, kept when it differs
     reasoning_tokens: int = 0
@@ -91,7 +93,7 @@ class RequestRecord:
 
 
 _FIELDS = tuple(RequestRecord.__dataclass_fields__)
-_OPTIONAL = ("text", "extra", "error_type", "error_message", "scheduled_ns")
+_OPTIONAL = ("text", "extra", "error_type", "error_message", "scheduled_ns", "cached_input_tokens")
 try:
     import orjson as _orjson
 

@@ -65,6 +65,7 @@ def offline_block(records: Sequence[RequestRecord], served_concurrency: int, chi
             "requests_failed": pooled["failed"],
             "errors": pooled["errors"],
             "token_count_mismatches": pooled["token_count_mismatches"],
+            "prompt_cache_share": pooled["prompt_cache_share"],
             "ttft_ms": pooled["ttft_ms"],
             "tpot_ms": pooled["tpot_ms"],
             "itl_ms": pooled["itl_ms"],
@@ -98,6 +99,7 @@ def online_block(records: Sequence[RequestRecord], sla_ttft_ms: float | None, sl
             "requests": pooled["requests"], "requests_failed": pooled["failed"], "errors": pooled["errors"],
             # Responses whose server usage disagreed with the client's own token count.
             "token_count_mismatches": pooled["token_count_mismatches"],
+            "prompt_cache_share": pooled["prompt_cache_share"],
             "ttft_ms": ttft, "tpot_ms": tpot, "itl_ms": pooled["itl_ms"], "e2e_ms": pooled["e2e_ms"],
             "reliability": reliability([s["ttft_ms"]["p50"] for s in per_run if s["ttft_ms"]]),
         })
@@ -131,6 +133,7 @@ def interactive_block(records: Sequence[RequestRecord]) -> dict:
         "reliability": reliability(per_run_decode),
         "requests": pooled["requests"], "requests_failed": pooled["failed"], "errors": pooled["errors"],
         "token_count_mismatches": pooled["token_count_mismatches"],
+        "prompt_cache_share": pooled["prompt_cache_share"],
         "ttft_ms": ttft, "ttfc_ms": pooled["ttfc_ms"], "tpot_ms": tpot, "itl_ms": pooled["itl_ms"],
         "e2e_ms": pooled["e2e_ms"], "interactivity_tokens_per_sec": pooled["interactivity_tokens_per_sec"],
     }
@@ -183,6 +186,7 @@ def sustained_block(records: Sequence[RequestRecord], step: dict) -> dict:
         "sample_interval_seconds": interval,
         "warmup_minutes": round(step.get("warmup_s", 0) / 60.0, 3),
         "sustained_throughput_tokens_per_sec": overall["output_tokens_per_sec"],
+        "prompt_cache_share": overall["prompt_cache_share"],
         "throttle_ratio": ratio,
         "throttle_onset_minute": None,
         "ttft_p99_drift_ms": round(meas[-1]["ttft_ms_p99"] - meas[0]["ttft_ms_p99"], 3)
@@ -217,5 +221,6 @@ def burst_block(records: Sequence[RequestRecord], step: dict, sla_ttft_ms: float
         "sla_met_during_burst": (bt["p99"] <= sla_ttft_ms) if bt and sla_ttft_ms else None,
         "burst_degradation_ratio": round(bt["p99"] / st["p99"], 4) if bt and st and st["p99"] else None,
         "results_by_cycle": None,
+        "prompt_cache_share": m.prompt_cache_share(recs),
         "send_lag_ms": m.summarize(recs)["send_lag_ms"],
     }

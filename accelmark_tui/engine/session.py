@@ -20,6 +20,7 @@ from accelmark_tui import paths, resources
 from accelmark_tui.catalog import DEFAULT_SUITE
 from accelmark_tui.engine import blocks
 from accelmark_tui.engine import plan as planmod
+from accelmark_tui.engine import workload
 from accelmark_tui.engine.backend import PreparedModel, load_object
 from accelmark_tui.engine.metrics import LATE_SEND_MS, LATE_SHARE_WARN
 from accelmark_tui.engine.host import PeakRss, RunnerProcess, describe_exit
@@ -118,6 +119,10 @@ class RunSession:
                                sla_tpot_ms=req.sla_tpot_ms, peak_start=req.peak_start, peak_max=req.peak_max)
         acc_c = max(1, min(8, max(int(c) for c in suite.get("concurrency_levels", [1]))))
         plans = [planmod.plan_scenario(s, suite, opts, accuracy_concurrency=acc_c) for s in self.scenarios]
+        # Every request of the run gets its own prompt: laid out over all planned scenarios (finished ones
+        # too), so a resumed run sends what the first one would have.
+        prompts = workload.distinct_prompts(workload.load_prompts(resources.dataset_path(suite["dataset"])))
+        workload.assign_prompts(plans, len(prompts), workload.deck_seed(suite))
         if self.runner.prepare_hook:
             return self._prepare_with_hook(plans, self.runner.prepare_hook)
         if req.base_url or req.serve_cmd:
@@ -299,6 +304,11 @@ class RunSession:
         for level, share in registry.get(name).late_levels(block, LATE_SHARE_WARN):  # open-loop levels over 10 % late
             self.live.note(f"warning: {name} at {level:g} req/s did not hold its schedule: {share:.0%} of sends "
                            f"went out more than {LATE_SEND_MS:g} ms late, so the figures partly measure the client")
+        reuse = block.get("prompt_reuse") if isinstance(block, dict) else None
+        if reuse and reuse.get("unique_prefix"):
+            self.live.note(f"note: {name} needed more prompts than the dataset's {reuse['dataset_prompts']}: "
+                           f"{reuse['unique_prefix']} of its {reuse['requests']} requests repeated one behind a "
+                           f"unique prefix (metrics.{name}.prompt_reuse)")
         if rss.peak_bytes and isinstance(block, dict):
             block["runner_peak_rss_gb"] = round(rss.peak_bytes / 1e9, 3)
         self.state.mark_done(name)

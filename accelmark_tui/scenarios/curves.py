@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from accelmark_tui.scenarios.definition import Column, Fact, Row, View, engine_scenario, rate
+from accelmark_tui.scenarios.definition import (Column, Fact, Row, View, cache_cells, cache_columns, engine_scenario,
+                                                rate)
 from accelmark_tui.scenarios.format import fmt
 
 
@@ -43,11 +44,14 @@ SWEEP_COLUMNS = (Column("concurrency"), Column("output tok/s", export="output_to
 
 def sweep_view(block: dict[str, Any]) -> View:
     front = set(block.get("pareto_front") or [])
+    points = [p for p in block.get("points") or [] if isinstance(p, dict)]
+    cache = cache_columns(points)
     rows = tuple(Row((p.get("concurrency"), p.get("output_tokens_per_sec"), p.get("tokens_per_sec_per_user"),
                       p.get("ttft_ms_p50"), p.get("ttft_ms_p99"), p.get("tpot_ms_p50"), p.get("failed"),
-                      "yes" if i in front else ""), test=f"c={p.get('concurrency')}", level=p.get("concurrency"))
+                      "yes" if i in front else "", *cache_cells(p, cache)), test=f"c={p.get('concurrency')}",
+                     level=p.get("concurrency"))
                  for i, p in enumerate(block.get("points") or []) if isinstance(p, dict))
-    return View("Sweep (throughput per system against per-user speed, by concurrency)", SWEEP_COLUMNS, rows)
+    return View("Sweep (throughput per system against per-user speed, by concurrency)", SWEEP_COLUMNS + cache, rows)
 
 
 def sweep_headline(block: dict[str, Any]) -> str:
@@ -63,16 +67,18 @@ PEAK_COLUMNS = (Column("rate"), Column("achieved", 2, export="achieved_qps"), Co
 
 
 def peak_view(block: dict[str, Any]) -> View:
+    trials = [t for t in block.get("trials") or [] if isinstance(t, dict)]
+    cache = cache_columns(trials)
     rows = tuple(Row((rate(t.get("rate")), t.get("achieved_rate"), t.get("p99_ttft_ms"), t.get("p99_tpot_ms"),
-                      t.get("failed"), "client-bound" if t.get("client_bound") else t.get("met")),
-                     test=f"rate={rate(t.get('rate'))}", level=t.get("rate"))
-                 for t in block.get("trials") or [] if isinstance(t, dict))
+                      t.get("failed"), "client-bound" if t.get("client_bound") else t.get("met"),
+                      *cache_cells(t, cache)), test=f"rate={rate(t.get('rate'))}", level=t.get("rate"))
+                 for t in trials)
     best = block.get("max_rate_meeting_sla")
     head = f"peak {rate(best)} req/s" if best is not None else "no rate met the SLA"
     title = (f"Peak search: {head} at p99 TTFT ≤ {fmt((block.get('sla') or {}).get('ttft_ms_p99'), 0)} ms"
              + (f" ({block['stopped']})" if block.get("stopped") else ""))
-    return View(title, PEAK_COLUMNS, rows, facts=(Fact("peak rate meeting SLA", best, export="max_qps_sla"),),
-                step=("sla", None))
+    return View(title, PEAK_COLUMNS + cache, rows,
+                facts=(Fact("peak rate meeting SLA", best, export="max_qps_sla"),), step=("sla", None))
 
 
 def peak_headline(block: dict[str, Any]) -> str:

@@ -12,14 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from accelmark_tui.scenarios.format import fmt, kv, table
+from accelmark_tui.scenarios.format import fmt, kv, share_pct, table
 
 # The flat export's figure columns (CSV and Markdown), in their order; a view's
 # columns and facts fill these and nothing else.
 EXPORT_FIGURES = (
     "output_tok_s", "total_tok_s", "achieved_qps", "max_qps_sla",
     "ttft_p50_ms", "ttft_p90_ms", "ttft_p99_ms", "tpot_p50_ms", "tpot_p90_ms", "tpot_p99_ms",
-    "decode_tok_s", "sla_met", "cv_pct", "elapsed_s", "accuracy_score", "accuracy_valid",
+    "decode_tok_s", "sla_met", "cv_pct", "elapsed_s", "accuracy_score", "accuracy_valid", "prompt_cache_pct",
 )
 
 
@@ -93,6 +93,21 @@ class View:
             figures = out.setdefault(test, (level, {}))[1]
             figures.update({f.export: f.value for f in self.facts if f.export})
         return [(test, level, figures) for test, (level, figures) in out.items()]
+
+
+# The share of prompt tokens the server served from its cache (``prompt_cache_share``), so a
+# cache-assisted figure shows as one. Only where rows record it: results written before
+# accelmark did have no such column rather than a column of dashes.
+CACHE_COLUMN = Column("cache %", export="prompt_cache_pct")
+
+
+def cache_columns(rows: list[dict[str, Any]]) -> tuple[Column, ...]:
+    return (CACHE_COLUMN,) if any("prompt_cache_share" in r for r in rows) else ()
+
+
+def cache_cells(row: dict[str, Any], columns: tuple[Column, ...]) -> tuple[Any, ...]:
+    """The row's cache cell when ``columns`` (from ``cache_columns``) has the column."""
+    return (share_pct(row.get("prompt_cache_share")),) if columns else ()
 
 
 def scalars(block: dict[str, Any]) -> list[tuple[str, Any]]:

@@ -76,3 +76,8 @@ def cv_of(row: dict[str, Any]) -> tuple[float | None, str | None]:
 def decode_tok_s(tpot_ms: Any) -> float | None:
     """Per-user decode speed from TPOT (ms/token); None when TPOT is missing or zero."""
     return round(1000.0 / tpot_ms, 2) if isinstance(tpot_ms, (int, float)) and tpot_ms > 0 else None
+
+
+def share_pct(share: Any) -> float | None:
+    """A 0-1 share (kept to 4 places) as a percentage; None stays None."""
+    return round(share * 100, 2) if isinstance(share, (int, float)) and not isinstance(share, bool) else None

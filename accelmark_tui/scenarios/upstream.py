@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from accelmark_tui.scenarios.definition import Column, Fact, Row, View, engine_scenario
-from accelmark_tui.scenarios.format import cv_of, decode_tok_s, fmt
+from accelmark_tui.scenarios.definition import Column, Fact, Row, View, cache_cells, cache_columns, engine_scenario
+from accelmark_tui.scenarios.format import cv_of, decode_tok_s, fmt, share_pct
 from accelmark_tui.scenarios.headline import decode_headline
 
 
@@ -28,12 +28,15 @@ OFFLINE_COLUMNS = (Column("concurrency"), Column("output tok/s", export="output_
 
 def offline_view(block: dict[str, Any]) -> View:
     rows = []
-    for r in _rows(block, "results_by_concurrency"):
+    data = _rows(block, "results_by_concurrency")
+    cache = cache_columns(data)
+    for r in data:
         cv, stability = cv_of(r)
         c = r.get("client_concurrency")
         rows.append(Row((c, r.get("throughput_tokens_per_sec"), r.get("throughput_tokens_per_sec_total"),
-                         r.get("elapsed_seconds_median"), cv, stability, r.get("oom")), test=f"c={c}", level=c))
-    return View("Offline (output tok/s by client concurrency; total counts input + output)", OFFLINE_COLUMNS,
+                         r.get("elapsed_seconds_median"), cv, stability, r.get("oom"), *cache_cells(r, cache)),
+                        test=f"c={c}", level=c))
+    return View("Offline (output tok/s by client concurrency; total counts input + output)", OFFLINE_COLUMNS + cache,
                 tuple(rows))
 
 
@@ -53,14 +56,17 @@ ONLINE_COLUMNS = (Column("target QPS"), Column("achieved", 2, export="achieved_q
 
 def online_view(block: dict[str, Any]) -> View:
     rows = []
-    for r in _rows(block, "results_by_qps"):
+    data = _rows(block, "results_by_qps")
+    cache = cache_columns(data)
+    for r in data:
         q = r.get("target_qps")
         rows.append(Row((q, r.get("achieved_qps"),
                          *(r.get(f"{m}_ms_{p}") for m in ("ttft", "tpot") for p in ("p50", "p90", "p99")),
-                         decode_tok_s(r.get("tpot_ms_p50")), r.get("elapsed_seconds_median"), r.get("sla_met")),
+                         decode_tok_s(r.get("tpot_ms_p50")), r.get("elapsed_seconds_median"), r.get("sla_met"),
+                         *cache_cells(r, cache)),
                         test=f"qps={q}", level=q))
     return View(f"Online (SLA: TTFT p99 <= {fmt(block.get('sla_ttft_ms'), 0)} ms; "
-                f"max valid QPS {fmt(block.get('max_valid_qps'))})", ONLINE_COLUMNS, tuple(rows),
+                f"max valid QPS {fmt(block.get('max_valid_qps'))})", ONLINE_COLUMNS + cache, tuple(rows),
                 facts=(Fact("max valid QPS", block.get("max_valid_qps"), export="max_qps_sla"),), step=("sla", None))
 
 
@@ -88,7 +94,8 @@ def interactive_view(block: dict[str, Any]) -> View:
     title = "Interactive (one request at a time" + (f"; {head.text(source=False)})" if head.value is not None else ")")
     return View(title, INTERACTIVE_COLUMNS, (metric("TTFT ms", "ttft"), metric("TPOT ms", "tpot"), decode),
                 facts=(Fact("peak memory GB", block.get("peak_memory_gb")),
-                       Fact("elapsed s (median)", block.get("elapsed_seconds_median"), export="elapsed_s")),
+                       Fact("elapsed s (median)", block.get("elapsed_seconds_median"), export="elapsed_s"),
+                       Fact("prompt cache %", share_pct(block.get("prompt_cache_share")), export="prompt_cache_pct")),
                 step=("c=1", 1))
 
 
@@ -117,7 +124,8 @@ def sustained_view(block: dict[str, Any]) -> View:
                Fact("sample interval s", block.get("sample_interval_seconds")),
                Fact("throttle ratio", block.get("throttle_ratio")),
                Fact("throttle onset minute", block.get("throttle_onset_minute")),
-               Fact("TTFT p99 drift ms", block.get("ttft_p99_drift_ms"))),
+               Fact("TTFT p99 drift ms", block.get("ttft_p99_drift_ms")),
+               Fact("prompt cache %", share_pct(block.get("prompt_cache_share")), export="prompt_cache_pct")),
         step=(f"c={c} {fmt(block.get('duration_minutes'), 1)} min", c))
 
 
@@ -134,10 +142,11 @@ BURST_COLUMNS = (Column("steady QPS"), Column("peak QPS"), Column("burst TTFT p5
 
 def burst_view(block: dict[str, Any]) -> View:
     steady, peak = block.get("burst_steady_qps"), block.get("burst_peak_qps")
+    cache = cache_columns([block])
     row = Row((steady, peak, block.get("burst_ttft_p50_ms"), block.get("burst_ttft_p99_ms"),
-               block.get("steady_ttft_p99_ms"), block.get("sla_met_during_burst")),
+               block.get("steady_ttft_p99_ms"), block.get("sla_met_during_burst"), *cache_cells(block, cache)),
               test=f"{fmt(steady)}->{fmt(peak)} qps", level=peak)
-    return View("Burst (TTFT when the rate jumps)", BURST_COLUMNS, (row,),
+    return View("Burst (TTFT when the rate jumps)", BURST_COLUMNS + cache, (row,),
                 facts=(Fact("SLA TTFT p99 ms", block.get("sla_ttft_ms")),
                        Fact("burst s / interval s", _pair(block.get("burst_duration_seconds"),
                                                           block.get("burst_interval_seconds"))),

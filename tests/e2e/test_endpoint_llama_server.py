@@ -306,6 +306,25 @@ def test_sweep_token_counts_are_the_servers_usage(sweep_run):
         assert p["token_count_mismatches"] == mism.get(p["concurrency"], 0), (p, mism)
 
 
+def test_sweep_records_what_the_servers_prompt_cache_served(sweep_run):
+    """llama-server reports the prompt tokens it took from its cache; every level has its own prompts.
+
+    Its cache still serves the chat template's lead (SmolLM2's default system prompt) that
+    every request shares, so the share is above 0 but far from the near-100 % of a repeat.
+    """
+    run = _ok(sweep_run)
+    _, recs = run.records("sweep")
+    ok = [r for r in recs if not r.get("error_type")]
+    assert ok and all(isinstance(r["cached_input_tokens"], int) for r in ok)
+    assert all(0 <= r["cached_input_tokens"] < r["input_tokens"] for r in ok)
+    measured = _measured(recs)
+    assert len({r["prompt_id"] for r in recs}) == len(recs) and len(measured) == 3 * 8
+    for p in run.doc()["metrics"]["sweep"]["points"]:
+        level = [r for r in measured if r["level"] == p["concurrency"] and not r.get("error_type")]
+        share = sum(r["cached_input_tokens"] for r in level) / sum(r["input_tokens"] for r in level)
+        assert p["prompt_cache_share"] == round(share, 4) < 0.5, p
+
+
 # ── Poisson online ───────────────────────────────────────────────────────────
 
 

@@ -137,3 +137,29 @@ def test_request_builder_never_puts_the_key_in_the_body() -> None:
 def test_spread_keeps_the_server_total(total, lens, want) -> None:
     got = spread(total, lens)
     assert got == want and sum(got) == total and min(got) >= 1
+
+
+def _with_last(*events: dict) -> bytes:
+    body = [sse({"choices": [{"delta": {"content": f"t{i} "}, "index": 0}]}) for i in range(3)]
+    body += [sse(e) for e in events] + [b"data: [DONE]\n\n"]
+    return chunked([b"".join(body)])
+
+
+def test_prompt_tokens_served_from_the_servers_cache_in_either_shape() -> None:
+    finish = {"choices": [{"delta": {}, "finish_reason": "stop", "index": 0}]}
+    # OpenAI (and llama-server's usage): usage.prompt_tokens_details.cached_tokens.
+    rec, _ = feed(_with_last(finish, {"choices": [], "usage": {
+        "prompt_tokens": 40, "completion_tokens": 3, "prompt_tokens_details": {"cached_tokens": 32}}}), 11)
+    assert rec.ok and rec.input_tokens == 40 and rec.cached_input_tokens == 32
+    # llama-server's timings on its last chunk, beside usage without details.
+    rec, _ = feed(_with_last(finish, {"choices": [], "usage": {"prompt_tokens": 40, "completion_tokens": 3},
+                                      "timings": {"cache_n": 39, "prompt_n": 1, "predicted_n": 3}}), 7)
+    assert rec.ok and rec.cached_input_tokens == 39
+    # /completion-style: timings on the finishing chunk itself, no usage at all.
+    rec, _ = feed(_with_last({"choices": [{"delta": {}, "finish_reason": "stop", "index": 0}],
+                              "timings": {"cache_n": 0, "prompt_n": 12}}), 100)
+    assert rec.ok and rec.cached_input_tokens == 0
+    # A server that says nothing about its cache: unknown, never a made-up 0.
+    rec, _ = feed(_with_last(finish, {"choices": [], "usage": {"prompt_tokens": 40, "completion_tokens": 3}}), 5)
+    assert rec.ok and rec.cached_input_tokens is None
+    assert "cached_input_tokens" not in json.loads(rec.to_json())

@@ -61,6 +61,14 @@ def test_one_request_is_fully_recorded(backend):
     assert rec.text and rec.finish_reason == "length"
 
 
+def test_no_prompt_token_comes_from_a_cache(backend):
+    # Each sequence is cleared when its request ends and the next prompt is prefilled from
+    # position 0, so the same prompt again is computed again: a known 0, not an unknown.
+    first, again = (gen(backend, i, "Name three colours.", 4) for i in (1, 2))
+    assert first.cached_input_tokens == again.cached_input_tokens == 0
+    assert first.input_tokens == again.input_tokens > 5
+
+
 def test_greedy_is_deterministic(backend):
     a = gen(backend, 2, "What is the capital of France?", 32)
     b = gen(backend, 3, "What is the capital of France?", 32)

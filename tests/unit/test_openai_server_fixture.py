@@ -456,3 +456,27 @@ def test_helper_terminates_and_rejects_bad_options():
         FakeOpenAI(fault="explode")
     with pytest.raises(SystemExit):
         FakeOpenAI(fault="ok", fault_cycle=["ok"])
+
+
+def test_prompt_cache_reports_the_prefix_it_has_seen_in_either_shape():
+    def ask(client, base, prompt, **body):
+        resp, data = stream(client, f"{base}/completions", {"model": "fake-model", "prompt": prompt,
+                                                            "max_tokens": 2, **body})
+        assert resp.status_code == 200 and data[-1] == "[DONE]"
+        return json.loads(data[-2])  # the last chunk before [DONE]
+
+    with FakeOpenAI(prompt_cache="usage") as s, httpx.Client() as client:
+        usage = lambda p: ask(client, s.base_url, p, stream_options={"include_usage": True})["usage"]  # noqa: E731
+        assert usage("one two three four")["prompt_tokens_details"] == {"cached_tokens": 0}
+        assert usage("one two three four")["prompt_tokens_details"] == {"cached_tokens": 3}  # all but the last
+        assert usage("one two five")["prompt_tokens_details"] == {"cached_tokens": 2}
+        assert usage("two one")["prompt_tokens_details"] == {"cached_tokens": 0}
+        assert s.stats()["prompt_tokens"] == 13 and s.stats()["cached_prompt_tokens"] == 5
+    with FakeOpenAI(prompt_cache="timings") as s, httpx.Client() as client:
+        first = ask(client, s.base_url, "alpha beta gamma")  # no usage asked for: a chunk of its own
+        assert first["choices"] == [] and "usage" not in first
+        assert first["timings"] == {"cache_n": 0, "prompt_n": 3, "predicted_n": 2}
+        again = ask(client, s.base_url, "alpha beta delta", stream_options={"include_usage": True})
+        assert again["timings"]["cache_n"] == 2 and "prompt_tokens_details" not in again["usage"]
+        plain = client.post(f"{s.base_url}/completions", json={"model": "fake-model", "prompt": "alpha beta"}).json()
+        assert plain["timings"]["cache_n"] == 1
