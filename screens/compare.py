@@ -68,6 +68,7 @@ class CompareScreen(AccelmarkScreen):
         with Horizontal(id="compare-runs"):
             yield Static("Reading…", id="compare-a", classes="run-card", markup=False)
             yield Static("Reading…", id="compare-b", classes="run-card", markup=False)
+        yield Static("", id="compare-warning", markup=False)
         yield DataTable(id="compare-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
@@ -83,6 +84,10 @@ class CompareScreen(AccelmarkScreen):
     def _show(self, runs: tuple[Any, Any]) -> None:
         self.runs = runs
         a, b = runs
+        warning = self.query_one("#compare-warning", Static)
+        lines = self.app.services.background_warnings(a, b)
+        warning.update("\n".join(lines))
+        warning.display = bool(lines)
         for which, run in (("a", a), ("b", b)):
             title, body = describe(run)
             card = self.query_one(f"#compare-{which}", Static)

@@ -106,5 +106,25 @@ def prepare_endpoint(req, machine, log_path: Path) -> EndpointPrepared:
     options = {"base_url": base, "served_model": info.model, "api_key_env": req.api_key_env, "api": api,
                "declared": {"precision": precision}}
     options.update(timeouts)
+    # Whose CPU the background-load sampler counts as the run's own, besides accelmark's process tree.
+    if server is not None:  # started here: a child of accelmark, inside its tree
+        pids, note = [], None
+    elif host in LOOPBACK:
+        pids, note = _local_server(base)
+    else:
+        pids, note = [], "the server runs on another machine; this share is of the client machine's CPU"
     return EndpointPrepared(model=model, chip=chip, extra_config={"endpoint": endpoint}, backend_options=options,
-                            server=server, base_url=base, served_model=info.model, models=info.models)
+                            server=server, base_url=base, served_model=info.model, models=info.models,
+                            measured_pids=pids, measured_note=note)
+
+
+def _local_server(base: str) -> tuple[list[int], str | None]:
+    """The process serving a loopback URL the run did not start: it is the thing measured, so not
+    background load. Looked up once, by the port it listens on."""
+    from accelmark_tui.detect.background import listening_pids
+
+    parts = urlsplit(base)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    pids = listening_pids(port)
+    return pids, None if pids else (f"the server listening on port {port} could not be identified (another "
+                                    "user's process?), so its CPU use counts as background")

@@ -44,6 +44,10 @@ class PreparedModel:
     backend_options: dict[str, Any] = field(default_factory=dict)  # handed to the backend in the job
     # Something started for the run (a server): ``stop()`` after it, ``log_path`` kept with the run.
     server: Any = None
+    # A server on this machine the run measures but did not start: its processes are the run's own to the
+    # background-load sampler, not "other"; the note says why one could not be named (it then counts).
+    measured_pids: list[int] = field(default_factory=list)
+    measured_note: str | None = None
 
 
 def load_object(path: str) -> Any:

@@ -10,6 +10,7 @@ a stop or crash never loses a finished scenario and a rerun resumes.
 from __future__ import annotations
 
 import json
+import os
 import queue
 import time
 from dataclasses import asdict, dataclass, field
@@ -18,6 +19,7 @@ from typing import Any
 
 from accelmark_tui import paths, resources
 from accelmark_tui.catalog import DEFAULT_SUITE
+from accelmark_tui.detect.background import BackgroundSampler
 from accelmark_tui.engine import blocks
 from accelmark_tui.engine import plan as planmod
 from accelmark_tui.engine import workload
@@ -29,6 +31,7 @@ from accelmark_tui.engine.messages import Bye, Fatal, Loaded, Message, ScenarioE
 from accelmark_tui.engine.records import read_records
 from accelmark_tui.engine.resultdoc import ResultWriter, framework_version_of
 from accelmark_tui.errors import RunnerFailed, UsageError
+from accelmark_tui.results import background
 from accelmark_tui.scenarios import registry
 
 
@@ -217,6 +220,7 @@ class RunSession:
         self.proc = RunnerProcess(self.runner.runner_py, job_path, rd.log, on_message)
         self.proc.start()
         rss = PeakRss()
+        bg = self._background_sampler()
         fatal: str | None = None
         bye: str | None = None
         current: str | None = self.todo[0]
@@ -226,6 +230,7 @@ class RunSession:
                 msg = self._msgs.get(timeout=1.0)  # woken by messages; the timeout only polls the process
             except queue.Empty:
                 rss.sample(self.proc.pid)
+                self._sample_background(bg, current)
                 if self.proc.poll() is not None and self._msgs.empty():
                     self.proc.wait()  # drain the reader so no message is lost
                     if self._msgs.empty():
@@ -236,9 +241,11 @@ class RunSession:
                     self.writer.set_load(msg.info, msg.load_seconds)
                 case ScenarioStart():
                     self.writer.mark_start(msg.scenario)
+                    bg.start()  # the measured window: model load is over, this scenario's requests follow
                 case ScenarioEnd():
                     name = msg.scenario
-                    self._finish_scenario(name, rss)
+                    bg.sample(final=True)
+                    self._finish_scenario(name, rss, bg.summary())
                     idx = self.todo.index(name)
                     current = self.todo[idx + 1] if idx + 1 < len(self.todo) else None
                 case Fatal():
@@ -295,7 +302,23 @@ class RunSession:
             **({"backend_options": self.prepared_model.backend_options} if self.prepared_model else {}),
         }
 
-    def _finish_scenario(self, name: str, rss: PeakRss) -> None:
+    def _background_sampler(self) -> BackgroundSampler:
+        """Other processes' CPU use while each scenario is measured. The run's own: accelmark's process tree
+        (this process, the runner child, a server it started) and a local server it measures."""
+        prep = self.prepared_model
+        self._bg_warned: set[str] = set()
+        return BackgroundSampler([os.getpid(), *(prep.measured_pids if prep else [])],
+                                 note=prep.measured_note if prep else None)
+
+    def _sample_background(self, bg: BackgroundSampler, scenario: str | None) -> None:
+        """One sample (the loop wakes about once a second); warn once per scenario while it is measured."""
+        if bg.sample() is None or scenario is None or scenario in self._bg_warned or scenario == "accuracy":
+            return
+        if line := background.scenario_warning(scenario, bg.summary(), so_far=True):
+            self._bg_warned.add(scenario)
+            self.live.note(line)
+
+    def _finish_scenario(self, name: str, rss: PeakRss, load: dict[str, Any] | None = None) -> None:
         records = read_records(self.run_dir.samples(name))
         p = next(p for p in self.plans if p["name"] == name)
         ctx = blocks.ReportContext(served_concurrency=int((self.writer.load_info or {}).get("max_concurrency", 1)),
@@ -311,6 +334,10 @@ class RunSession:
                            f"unique prefix (metrics.{name}.prompt_reuse)")
         if rss.peak_bytes and isinstance(block, dict):
             block["runner_peak_rss_gb"] = round(rss.peak_bytes / 1e9, 3)
+        if load is not None and isinstance(block, dict) and name != "accuracy":  # a score does not depend on speed
+            block[background.KEY] = load
+            if line := background.scenario_warning(name, load):
+                self.live.note(line)
         self.state.mark_done(name)
         self.writer.write_scenario(name, block, self.state)
         self.run_dir.save_state(self.state)

@@ -14,6 +14,7 @@ import csv
 import io
 from typing import Any
 
+from accelmark_tui.results.background import run_warnings
 from accelmark_tui.results.store import RunData
 from accelmark_tui.scenarios import registry
 from accelmark_tui.scenarios.upstream import receipt_view
@@ -108,4 +109,5 @@ def to_markdown(run: RunData) -> str:
     acc = run.accuracy_receipt()
     if acc and acc.get("notes"):
         lines += ["", f"Accuracy: {acc['notes']}"]
+    lines += [f"\n> **{w[0].upper()}{w[1:]}**" for w in run_warnings(run.metrics())]
     return "\n".join(lines) + "\n"

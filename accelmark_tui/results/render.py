@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from accelmark_tui.results import background
 from accelmark_tui.results.export import to_csv, to_markdown  # noqa: F401  (re-exported)
 from accelmark_tui.results.store import RunData, RunSummary
 from accelmark_tui.scenarios import headline, registry
@@ -117,10 +118,20 @@ def _env(env: dict[str, Any]) -> str:
     ])
 
 
+def _background(metrics: dict[str, Any]) -> str:
+    """Other processes' CPU share while each scenario was measured, and a warning where it passed the threshold."""
+    lines = background.background_lines(metrics)
+    if not lines:
+        return ""
+    return "\n".join(["Background CPU (other processes' share of the machine's CPU while measuring)", kv(lines),
+                      *background.run_warnings(metrics)])
+
+
 def render_run(run: RunData) -> str:
     """``accelmark results show``: header, one table per scenario, accuracy, environment."""
     parts = [_header(run)]
     parts += [registry.view(name, block).text() for name, block in run.metrics().items() if isinstance(block, dict)]
+    parts.append(_background(run.metrics()))
     acc = run.accuracy_receipt()
     parts.append(_accuracy(acc) if acc else "Accuracy\nnot measured; " + str(((run.doc.get("accuracy") or {}).get("notes")) or "run the accuracy scenario."))
     if run.env_info:

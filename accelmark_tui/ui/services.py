@@ -81,6 +81,12 @@ class Services:
 
         return load_run(find_run(name_or_path, self.results_root))
 
+    def background_warnings(self, run_a, run_b) -> list[str]:
+        """Two loaded runs: which was measured under background CPU load, and where their loads differ."""
+        from accelmark_tui.results.background import compare_warnings
+
+        return compare_warnings(run_a.metrics(), run_b.metrics())
+
     def export_run(self, run, kind: str, target: Path) -> None:
         """Write a loaded run as Markdown (``kind`` "md") or CSV to ``target``, atomically, making its folder."""
         from accelmark_tui.results.export import to_csv, to_markdown

@@ -222,3 +222,28 @@ def test_serve_cmd_starts_and_stops_the_fake_server(cli, tmp_path):
 
     left = [p for p in psutil.process_iter(["cmdline"]) if "started-by-accelmark" in " ".join(p.info["cmdline"] or [])]
     assert not left  # the server was stopped with the run
+
+
+def test_background_load_is_recorded_per_scenario_and_warned(cli, tmp_path):
+    """Another process spinning on a core while the run measures: the share is in the result and said."""
+    from accelmark_tui.detect.background import WARN_SHARE
+    from accelmark_tui.results.validate import validate_result
+
+    spin = subprocess.Popen([sys.executable, "-c", "import time\nend = time.monotonic() + 120\n"
+                             "while time.monotonic() < end:\n    pass\n"])  # not accelmark's: background
+    try:
+        with FakeOpenAI(tokens=12, ttft_ms=20, itl_ms=10) as srv:
+            proc = run(cli, tmp_path, "--base-url", srv.base_url, "--scenario", "interactive", "--runs", "1",
+                       "--json")
+    finally:
+        spin.kill()
+        spin.wait()
+    run_dir, doc = result_of(proc)
+    bg = doc["metrics"]["interactive"]["background_cpu"]
+    # No "note": the local server (a process accelmark did not start) was found by its port and owned.
+    assert set(bg) == {"mean_share", "max_share", "samples", "seconds", "cpus"}, bg
+    assert bg["samples"] >= 1 and WARN_SHARE < bg["mean_share"] <= bg["max_share"] <= 1
+    scenario_doc = json.loads((run_dir / "interactive" / "result.json").read_text())
+    assert scenario_doc["metrics"]["interactive"]["background_cpu"] == bg
+    assert "background_cpu" not in doc and validate_result(doc) == [] and validate_result(scenario_doc) == []
+    assert "warning: other processes used" in proc.stderr and "while interactive was measured" in proc.stderr

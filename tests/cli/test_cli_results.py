@@ -113,3 +113,28 @@ def test_a_run_id_prefix_names_a_run_in_every_command(env, root):
     assert f"Run        {EXAMPLE_NAME}" in shown.stdout
     checked = accelmark(env, "validate", "4f66d", "--output-dir", str(root))
     assert EXAMPLE_NAME in checked.stdout + checked.stderr and "No run named" not in checked.stderr
+
+
+def _with_background(run_dir: Path, shares: dict[str, float]) -> None:
+    """The example run as if accelmark had sampled background load while each scenario was measured."""
+    for path, name in [(run_dir / "result.json", None), *((run_dir / s / "result.json", s) for s in shares)]:
+        doc = json.loads(path.read_text())
+        for s, share in shares.items():
+            if name in (None, s):
+                doc["metrics"][s]["background_cpu"] = {"mean_share": share, "max_share": min(1.0, share + 0.1),
+                                                       "samples": 40, "seconds": 20.1, "cpus": 2}
+        path.write_text(json.dumps(doc))
+
+
+def test_show_warns_of_background_load(env, root):
+    _with_background(root / "community" / EXAMPLE_NAME, {"offline": 0.42, "interactive": 0.03})
+    text = accelmark(env, "results", "show", EXAMPLE_NAME, "--output-dir", str(root))
+    assert text.returncode == 0, text.stderr
+    assert "offline      42% (max 52%), 40 samples over 20.1 s" in text.stdout
+    assert "interactive  3% (max 13%), 40 samples over 20.1 s" in text.stdout
+    warning = ("other processes used 42% (max 52%) of the CPU while offline was measured, above the 10% threshold; "
+               "its figures may be low")
+    assert f"\nwarning: {warning}" in text.stdout and "while interactive was measured" not in text.stdout
+    md = accelmark(env, "results", "show", EXAMPLE_NAME, "--markdown", "--output-dir", str(root))
+    assert md.returncode == 0 and f"> **Warning: {warning}" in md.stdout
+    assert "while interactive was measured" not in md.stdout

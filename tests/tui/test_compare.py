@@ -102,3 +102,36 @@ async def test_swap(services, root):
         assert [str(c) for c in table.get_row_at(0)][5] == "0.90×"
         assert screen.query_one("#compare-a").border_title.startswith("A: ") and "4f66d29d" in \
             screen.query_one("#compare-b").border_title
+
+
+def _background(run_folder: str, share: float) -> None:
+    """Record a background share on the run's offline scenario, as the sampler leaves it."""
+    import json
+
+    block = {"mean_share": share, "max_share": share + 0.05, "samples": 30, "seconds": 15.0, "cpus": 2}
+    for path in (Path(run_folder) / "result.json", Path(run_folder) / "offline" / "result.json"):
+        doc = json.loads(path.read_text())
+        doc["metrics"]["offline"]["background_cpu"] = block
+        path.write_text(json.dumps(doc))
+
+
+@pytest.mark.anyio
+async def test_background_load_is_warned(services, root):
+    app = _app(services, root)
+    async with app.run_test(size=SIZES["wide"]) as pilot:
+        await settle(pilot)
+        assert not app.screen.query_one("#compare-warning").display  # neither run recorded any
+    _background(root[1]["example"], 0.02)
+    _background(root[1]["newer"], 0.31)
+    app = _app(services, root)
+    async with app.run_test(size=SIZES["wide"]) as pilot:
+        await settle(pilot)
+        warning = app.screen.query_one("#compare-warning")
+        text = str(warning.render())
+        assert warning.display
+        assert "⚠ B was measured while other processes used over 10% of the CPU: offline 31% (max 36%)." in text
+        assert "Background load differs between the runs by more than 5% of the CPU: offline A 2%, B 31%." in text
+        assert "A was measured" not in text
+        await pilot.press("x")  # swapped, the loaded run is A
+        await pilot.pause()
+        assert "A was measured while other processes used" in str(warning.render())
