@@ -50,7 +50,8 @@ class LiveRunScreen(SamplingScreen, AccelmarkScreen):
                  "per-scenario progress and the runner's log. A sweep shows throughput against per-user speed and "
                  "TTFT against concurrency instead, point by point; a peak search its trials against the SLA. "
                  "Each scenario's table appears when it finishes. "
-                 "s stops gracefully (finished scenarios are kept; run again to resume), S stops now.")
+                 "s stops gracefully (finished requests are kept, the scenario in progress as a partial block; run "
+                 "again to resume at the next request), S stops now.")
     # Every wake-up of the app is taken from the runner on a small machine (2 cores, 2 llama.cpp
     # threads that wait for each other each token): one frame a second, everything in it. Key presses
     # are handled at once and redraw at once; only the pull from the engine waits for the tick.
@@ -63,7 +64,7 @@ class LiveRunScreen(SamplingScreen, AccelmarkScreen):
 
     BINDINGS = [
         Binding("s", "stop", "Stop", id="live.stop",
-                tooltip="Stop gracefully: in-flight requests finish, finished scenarios are kept, the run is "
+                tooltip="Stop gracefully: in-flight requests finish, every finished request is kept, the run is "
                         "marked incomplete and resumes next time"),
         Binding("S", "stop_now", "Stop now", id="live.stop-now",
                 tooltip="Kill the runner now; finished scenarios are kept, the scenario in progress is lost"),
@@ -283,7 +284,7 @@ class LiveRunScreen(SamplingScreen, AccelmarkScreen):
             self._stop_sent = True
             now = self._stop_requested == "now"
             s.live.note("stopping now: the runner is killed" if now else
-                        "stopping: in-flight requests finish, nothing new is sent")
+                        "stopping: in-flight requests finish and every finished request is kept, nothing new is sent")
             s.stop(now=now)
 
     def _result_dir(self) -> Path | None:

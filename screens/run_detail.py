@@ -53,7 +53,11 @@ def header_text(run: Any, root: Path | None = None) -> Table:
     state = run.state
     status = run.status
     if state is not None and state.remaining and run.status != "complete":
-        status += f" (not yet run: {', '.join(state.remaining)}; run the same configuration again to resume)"
+        partial = list(getattr(run, "partials", None) or {})
+        rest = [s for s in state.remaining if s not in partial]
+        what = "; ".join([f"stopped part-way: {', '.join(partial)}"] * bool(partial)
+                         + [f"not yet run: {', '.join(rest)}"] * bool(rest))
+        status += f" ({what}; run the same configuration again to resume)"
     chip_label = (f"{chip.get('name')} ×{chip.get('count')} ({chip.get('vendor')}, {fmt(chip.get('memory_gb'), 0)} GB)"
                   if chip else None)
     quant = model.get("quantization_method")
@@ -137,6 +141,9 @@ class RunDetailScreen(AccelmarkScreen):
             if name in registry.CURVES:  # accelmark's sweep and peak search: their curves above the table
                 tables.append(CurvesPanel(id=f"detail-curves-{name}", classes="detail-curves", block=(name, block)))
             tables.append(BlockTable(registry.view(name, block), id=f"detail-{name}"))
+        for name, (block, note) in run.partial_blocks().items():  # a stopped scenario's finished requests
+            tables.append(Static(note, id=f"detail-partial-note-{name}", classes="detail-partial", markup=False))
+            tables.append(BlockTable(registry.view(name, block), id=f"detail-partial-{name}"))
         acc = run.accuracy_receipt()
         if acc:
             tables.append(BlockTable(receipt_view(acc), id="detail-accuracy"))

@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
             printer.close()
     if args.json:
         print(json.dumps({"status": outcome.status, "run_dir": str(outcome.run_dir),
-                          "scenarios_done": outcome.scenarios_done}))
+                          "scenarios_done": outcome.scenarios_done, "scenarios_partial": outcome.scenarios_partial}))
     else:
         if printer:
             printer.summary(outcome)

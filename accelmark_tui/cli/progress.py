@@ -62,8 +62,11 @@ class ProgressPrinter:
             f"{snap.done}/{total if total is not None else '?'} req",
             f"{recent:6.1f} tok/s",
             f"TTFT p50 {ttft[-1]:.0f} ms" if ttft else "TTFT p50 -",
-            f"in flight {snap.in_flight}",
         ]
+        if snap.phase == "stopping":  # the wind-down: what is left is the in-flight requests, not the plan
+            parts.insert(0, f"stopping… {snap.in_flight} in flight")
+        else:
+            parts.append(f"in flight {snap.in_flight}")
         if snap.failed:
             parts.append(f"{snap.failed} failed")
         if snap.eta_s is not None:
@@ -84,7 +87,7 @@ class ProgressPrinter:
                     self.out.write("\r" + line.ljust(self._line_len))
                     self._line_len = len(line)
                     self.out.flush()
-                elif snap.phase == "running" and line != getattr(self, "_last_plain", None):
+                elif snap.phase in ("running", "stopping") and line != getattr(self, "_last_plain", None):
                     self._last_plain = line
                     self._print("  " + line)
 

@@ -25,7 +25,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from accelmark_tui.engine import workload
+from accelmark_tui.engine import resume, workload
 from accelmark_tui.engine.backend import Backend, ModelSpec, load_object
 from accelmark_tui.engine.feed import FeedWriter
 from accelmark_tui.engine.gcpolicy import StepGc
@@ -56,9 +56,12 @@ class EventsFile:
     scenario is closed, hence flushed, before it counts as done).
     """
 
-    def __init__(self, path: Path, header: dict[str, Any]) -> None:
+    def __init__(self, path: Path, header: dict[str, Any], keep_bytes: int | None = None) -> None:
+        """``keep_bytes``: a resumed scenario's file is cut back to its checkpoint and appended to."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = open(path, "w", encoding="utf-8")
+        if keep_bytes is not None:
+            os.truncate(path, keep_bytes)
+        self._fh = open(path, "w" if keep_bytes is None else "a", encoding="utf-8")
         self._fh.write(json.dumps({"type": "header", **header}) + "\n")
         self._fh.flush()
 
@@ -77,11 +80,12 @@ class EventsFile:
 
 async def _run_step(gen: LoadGen, plan: dict, step: dict, run: int, reqs: list[GenRequest],
                     warm: list[GenRequest], seed: int, feed: FeedWriter,
-                    prompts: workload.StepPrompts | None) -> list[RequestRecord]:
+                    prompts: workload.StepPrompts | None, skip: int = 0) -> list[RequestRecord]:
     """Run one step; returns its measured records (peak search reads them to pick the next rate).
 
     Time-bound, burst and peak steps send as many requests as their clock or search asks for:
     they take them from ``prompts``, which never hands out the same prompt twice unmarked.
+    ``skip``: requests measured before a stop (a resumed closed or open-loop step sends the rest).
     """
     name, level = plan["name"], step["level"]
     if warm:
@@ -89,11 +93,12 @@ async def _run_step(gen: LoadGen, plan: dict, step: dict, run: int, reqs: list[G
         await gen.closed_loop(warm, step.get("concurrency") or 1, name, run, level, PHASE_WARMUP)
     mode = step["mode"]
     if mode == "closed":
-        return await gen.closed_loop(reqs, step["concurrency"], name, run, level)
+        return await gen.closed_loop(reqs[skip:], step["concurrency"], name, run, level)
     if mode in ("poisson", "constant"):
         offs = poisson_offsets(len(reqs), step["rate"], seed) if mode == "poisson" else \
             constant_offsets(len(reqs), step["rate"])
-        return await gen.open_loop(reqs, offs, name, run, level)
+        # Resumed: the rest of the same schedule, its first arrival now.
+        return await gen.open_loop(reqs[skip:], [o - offs[skip] for o in offs[skip:]], name, run, level)
     if mode == "duration":
         await gen.for_duration(prompts.request, step["concurrency"], step["duration_s"],
                                name, run, level, warmup_s=step.get("warmup_s", 0.0))
@@ -153,6 +158,8 @@ async def _run_job(job: dict, backend: Backend, feed: FeedWriter, stop: asyncio.
 
     def sink(rec: RequestRecord) -> None:
         current["events"].write(rec, keep_text=rec.scenario == "accuracy")
+        if rec.phase == PHASE_MEASURE:
+            current["measured"] += 1  # of the current step: where a stop leaves it
         feed.record(rec)
 
     gen = LoadGen(backend, sink, stop)
@@ -160,29 +167,43 @@ async def _run_job(job: dict, backend: Backend, feed: FeedWriter, stop: asyncio.
     try:
         for plan in job["scenarios"]:
             name = plan["name"]
+            at = job.get("resume", {}).get(name)  # a scenario stopped part-way: continue where it stopped
             events = EventsFile(out_dir / name / "samples.jsonl", {
                 "scenario": name, "plan": plan, "clock": "perf_counter_ns",
                 "clock_origin_ns": time.perf_counter_ns(), "wall_origin": time.time(),
-            })
-            current["events"] = events
+                **({"resumed_at": at} if at else {}),
+            }, keep_bytes=at["bytes"] if at else None)
+            current["events"], current["measured"] = events, 0
             feed.done = feed.failed = 0
             t0 = time.time()
             feed.send(ScenarioStart(scenario=name, steps=len(plan["steps"]), runs=plan["runs"],
-                                    total=workload.planned_requests(plan, len(items))))
+                                    total=workload.planned_requests(plan, len(items)), done=at["done"] if at else 0))
+            fresh = True  # no step of this scenario measured by this process yet
+            where = (0, 0, 0)  # run, step, requests of it measured before this process
             try:
                 for run in range(plan["runs"]):
                     for si, step in enumerate(plan["steps"]):
                         seed = zlib.crc32(f"{name}:{si}:{run}".encode())  # stable across processes
+                        # Drawn for every step, measured or not, so a resumed run draws what the first one did.
                         reqs, warm = workload.requests_for(plan, step, data, items, run)
                         more = workload.step_prompts(plan, step, data, run) if step["mode"] in workload.OPEN_ENDED \
                             else None
+                        skip = resume.skip_in(at, run, si, len(reqs))
+                        if skip is None:
+                            continue  # measured before the stop
+                        # Warm-up before each level's first run, and before the first step a resumed scenario
+                        # measures: that runner was just loaded (cold caches, new allocations and connections),
+                        # which is what warm-up keeps out of the figures. It is never measured, so running it
+                        # again costs time, not honesty.
+                        use_warm = warm if run == 0 or (fresh and at) else []
+                        fresh = False
+                        where, current["measured"] = (run, si, skip), 0
                         feed.state.update(scenario=name, run=run, runs=plan["runs"], step=si,
                                           steps=len(plan["steps"]), level=step["level"])
                         feed.send(StepStart(scenario=name, run=run, step=si, level=step["level"],
-                                            mode=step["mode"], requests=len(reqs)))
+                                            mode=step["mode"], requests=len(reqs) - skip))
                         with step_gc:
-                            got = await _run_step(gen, plan, step, run, reqs, warm if run == 0 else [], seed, feed,
-                                                  more)
+                            got = await _run_step(gen, plan, step, run, reqs, use_warm, seed, feed, more, skip)
                         feed.tick(gen.in_flight, gen.live_tokens(), force=True)
                         if got and step["mode"] != "peak":
                             # Each level's figures at once: the sweep screen grows point by point.
@@ -191,7 +212,9 @@ async def _run_job(job: dict, backend: Backend, feed: FeedWriter, stop: asyncio.
                         feed.send(StepEnd(scenario=name, run=run, step=si, level=step["level"]))
             except Stopped:
                 events.close()
-                feed.send(ScenarioStopped(scenario=name))
+                run, si, skip = where
+                feed.send(ScenarioStopped(scenario=name, run=run, step=si, level=plan["steps"][si]["level"],
+                                          request=skip + current["measured"]))
                 return "stopped"
             events.close()
             feed.send(ScenarioEnd(scenario=name, seconds=round(time.time() - t0, 3),

@@ -115,19 +115,21 @@ class Progress:
     total: int | None = None
     in_flight: int = 0
     scenario_started: float | None = None
+    done_before: int = 0  # measured before this runner started (a resumed scenario): not this run's pace
 
     def eta_s(self) -> float | None:
-        if not self.total or not self.done or self.scenario_started is None:
+        here = self.done - self.done_before
+        if not self.total or here <= 0 or self.scenario_started is None:
             return None
         elapsed = time.monotonic() - self.scenario_started
-        return max(0.0, elapsed * (self.total - self.done) / self.done)
+        return max(0.0, elapsed * (self.total - self.done) / here)
 
 
 @dataclass(frozen=True, slots=True)
 class LiveSnapshot:
     """Everything a UI draws of a live run, copied at one moment (``LiveRun.snapshot``)."""
 
-    phase: str  # starting | loading | running | finished | failed | stopped
+    phase: str  # starting | loading | running | stopping | finished | failed | stopped
     error: str | None  # the runner's fatal sentence
     elapsed_s: float
     model_info: dict[str, Any]
@@ -142,8 +144,8 @@ class LiveSnapshot:
     done: int  # measured requests of the current scenario
     failed: int
     total: int | None  # planned requests, when known
-    in_flight: int
-    eta_s: float | None
+    in_flight: int  # while stopping: the requests still to finish before the runner ends
+    eta_s: float | None  # None while stopping: what is left is the in-flight requests, not the plan
     tok_s: SeriesCopy  # output tok/s over a ~1 s window
     ttft_p50: SeriesCopy  # rolling over the last 256 finished requests, like the two below
     ttft_p90: SeriesCopy
@@ -162,7 +164,7 @@ class LiveSnapshot:
 @dataclass
 class LiveRun:
     started: float = field(default_factory=time.monotonic)
-    phase: str = "starting"  # starting | loading | running | finished | failed | stopped
+    phase: str = "starting"  # starting | loading | running | stopping | finished | failed | stopped
     model_info: dict[str, Any] = field(default_factory=dict)
     load_seconds: float | None = None
     progress: Progress = field(default_factory=Progress)
@@ -202,7 +204,8 @@ class LiveRun:
                     self._curve_point(msg)
                 case ScenarioStart():
                     p = self.progress
-                    p.scenario, p.done, p.failed, p.total = msg.scenario, 0, 0, msg.total
+                    p.scenario, p.done, p.failed, p.total = msg.scenario, msg.done, 0, msg.total
+                    p.done_before = msg.done
                     p.runs, p.steps, p.scenario_started = msg.runs, msg.steps, time.monotonic()
                     self._tok_hist.clear()
                     self._log(f"{msg.scenario}: started")
@@ -213,7 +216,8 @@ class LiveRun:
                                                 "stopped": msg.stopped}
                     self.curves_total += 1
                 case Loaded():
-                    self.phase = "running"
+                    if self.phase != "stopping":
+                        self.phase = "running"
                     self.model_info = msg.info
                     self.load_seconds = msg.load_seconds
                     took = f" in {msg.load_seconds:.1f} s" if msg.load_seconds is not None else ""
@@ -282,6 +286,12 @@ class LiveRun:
         with self._lock:
             self._log(line)
 
+    def begin_stop(self) -> None:
+        """A graceful stop was asked for: in-flight requests finish, so the views show those, not an ETA."""
+        with self._lock:
+            if self.phase in ("starting", "loading", "running"):
+                self.phase = "stopping"
+
     def scenario_finished(self, name: str, block: dict) -> None:
         with self._lock:
             self.scenarios_done.append(name)
@@ -298,7 +308,7 @@ class LiveRun:
                 model_info=dict(self.model_info), load_seconds=self.load_seconds,
                 scenario=p.scenario, run=p.run, runs=p.runs, step=p.step, steps=p.steps,
                 level=p.level, done=p.done, failed=p.failed, total=p.total,
-                in_flight=p.in_flight, eta_s=p.eta_s(),
+                in_flight=p.in_flight, eta_s=None if self.phase == "stopping" else p.eta_s(),
                 tok_s=self.tok_s.copy(), ttft_p50=self.ttft_p50.copy(), ttft_p90=self.ttft_p90.copy(),
                 tpot_p50=self.tpot_p50.copy(), in_flight_series=self.in_flight.copy(),
                 send_lag_p99=self.send_lag_p99.copy(), log=self._log_copy, log_total=self.log_total,

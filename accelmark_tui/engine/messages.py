@@ -45,6 +45,7 @@ class ScenarioStart:
     steps: int = 1
     runs: int = 1
     total: int | None = None  # planned requests, when known
+    done: int = 0  # measured before this runner process started: a resumed scenario
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,9 +117,11 @@ class ScenarioEnd:
 
 
 @dataclass(frozen=True, slots=True)
-class ScenarioStopped:
+class ScenarioStopped(_AtStep):
+    """A graceful stop ended the scenario: the step it was in, and that step's next unmeasured request."""
+
     TYPE: ClassVar[str] = "scenario_stopped"
-    scenario: str
+    request: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,7 +232,8 @@ _DECODERS: dict[str, Callable[[dict[str, Any]], Message | None]] = {
     Loaded.TYPE: lambda d: Loaded(info=d["info"] if isinstance(d.get("info"), dict) else {},
                                   load_seconds=number(d.get("load_seconds")), pid=number(d.get("pid"))),
     ScenarioStart.TYPE: _with_scenario(lambda d, name: ScenarioStart(
-        scenario=name, steps=_num(d.get("steps"), 1), runs=_num(d.get("runs"), 1), total=number(d.get("total")))),
+        scenario=name, steps=_num(d.get("steps"), 1), runs=_num(d.get("runs"), 1), total=number(d.get("total")),
+        done=_num(d.get("done"), 0))),
     StepStart.TYPE: _with_scenario(lambda d, name: StepStart(
         *_at_step(d, name), mode=_str(d.get("mode")), requests=number(d.get("requests")))),
     StepSummary.TYPE: _with_scenario(lambda d, name: StepSummary(
@@ -240,7 +244,8 @@ _DECODERS: dict[str, Callable[[dict[str, Any]], Message | None]] = {
         stopped=None if d.get("stopped") is None else str(d.get("stopped")))),
     ScenarioEnd.TYPE: _with_scenario(lambda d, name: ScenarioEnd(
         scenario=name, seconds=_num(d.get("seconds"), 0.0), samples=_str(d.get("samples")))),
-    ScenarioStopped.TYPE: _with_scenario(lambda d, name: ScenarioStopped(scenario=name)),
+    ScenarioStopped.TYPE: _with_scenario(lambda d, name: ScenarioStopped(*_at_step(d, name),
+                                                                         request=_num(d.get("request"), 0))),
     Fatal.TYPE: lambda d: Fatal(message=_str(d.get("message")), kind=_str(d.get("kind"))),
     Bye.TYPE: lambda d: Bye(status=_str(d.get("status"))),
     Log.TYPE: lambda d: Log(message=str(d.get("message", ""))),

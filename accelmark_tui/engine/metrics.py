@@ -100,7 +100,17 @@ def measured(records: Iterable[RequestRecord]) -> list[RequestRecord]:
 
 
 def window_s(records: Sequence[RequestRecord]) -> float | None:
-    """Measured window: first actual send to last end among measured requests."""
+    """Measured window: first actual send to last end among measured requests.
+
+    A step stopped and resumed was measured in parts by two runner processes
+    (``RequestRecord.segment``): its window is the sum of theirs, so the pause
+    between them (a stop, a model load) never dilutes a rate.
+    """
+    parts: dict[int | None, list[RequestRecord]] = {}
+    for r in records:
+        parts.setdefault(r.segment, []).append(r)
+    if len(parts) > 1:
+        return sum(w for part in parts.values() if (w := window_s(part))) or None
     sends = [r.sent_ns for r in records if r.sent_ns is not None]
     ends = [r.end_ns for r in records if r.end_ns is not None]
     if not sends or not ends:

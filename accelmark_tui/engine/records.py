@@ -58,6 +58,9 @@ class RequestRecord:
     error_message: str | None = None
     text: str | None = None  # kept only where a scenario needs it (accuracy)
     extra: dict[str, Any] | None = None
+    # Which runner process measured it, counted by the events file's headers when read (None: the first);
+    # a step stopped and resumed is measured in parts, and the pause between them is no measured time.
+    segment: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -93,7 +96,7 @@ class RequestRecord:
 
 
 _FIELDS = tuple(RequestRecord.__dataclass_fields__)
-_OPTIONAL = ("text", "extra", "error_type", "error_message", "scheduled_ns", "cached_input_tokens")
+_OPTIONAL = ("text", "extra", "error_type", "error_message", "scheduled_ns", "cached_input_tokens", "segment")
 try:
     import orjson as _orjson
 
@@ -105,8 +108,13 @@ except ImportError:  # pragma: no cover - orjson is a dependency; kept for sourc
 
 
 def read_records(path) -> list[RequestRecord]:
-    """Read an events file; a torn last line (killed writer) is skipped."""
+    """Read an events file; a torn last line (killed writer) is skipped.
+
+    Each runner process that wrote to the file began with a header line (a resumed
+    scenario appends): records after the n-th header get ``segment`` n - 1 (None for 0).
+    """
     out: list[RequestRecord] = []
+    headers = 0
     with open(path, encoding="utf-8") as fh:
         for line in fh:
             line = line.strip()
@@ -116,7 +124,13 @@ def read_records(path) -> list[RequestRecord]:
                 d = json.loads(line)
             except json.JSONDecodeError:
                 continue
+            if d.get("type") == "header":
+                headers += 1
+                continue
             if d.get("type", "request") != "request" or "request_id" not in d:
                 continue
-            out.append(RequestRecord.from_dict(d))
+            rec = RequestRecord.from_dict(d)
+            if headers > 1:
+                rec.segment = headers - 1
+            out.append(rec)
     return out

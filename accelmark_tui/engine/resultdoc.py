@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from accelmark_tui import paths
-from accelmark_tui.results import assemble
+from accelmark_tui.results import assemble, partial
 from accelmark_tui.config import PLACEHOLDER_SUBMITTER
 from accelmark_tui.results.layout import RunDir, RunState, atomic_write_json, check_writable, read_json
 from accelmark_tui.scenarios import registry
@@ -133,7 +133,19 @@ class ResultWriter:
             atomic_write_json(self.run_dir.scenario_result(name), doc)
             self.blocks[name] = block
             self.scenario_meta[name] = doc["meta"]
+        self.run_dir.partial(name).unlink(missing_ok=True)  # finished: what a stop kept is in it now
         self.write_merged(state, complete=False, extra_done=[name])
+
+    def write_partial(self, name: str, block: dict, entry: dict[str, Any], state: RunState) -> None:
+        """A scenario a stop ended part-way: ``<scenario>/partial.json``, marked in ``meta.partial``, and
+        named (not merged) in the merged result's notes. Upstream never reads that file."""
+        end = datetime.now(timezone.utc)
+        doc = assemble.scenario_result(self.ctx, name, block, start=self.started.get(name, end), end=end,
+                                       model_load_seconds=self.load_seconds, accuracy=self.accuracy,
+                                       notes=f"Partial: {partial.sentence(entry)}; never submitted.")
+        doc["meta"]["partial"] = partial.marker(entry)
+        atomic_write_json(self.run_dir.partial(name), doc)
+        self.write_merged(state, complete=False)
 
     def _load_earlier(self, state: RunState) -> None:
         """On resume, pick up blocks of scenarios finished by an earlier process."""
@@ -161,7 +173,8 @@ class ResultWriter:
         if not blocks and not self.accuracy:
             return
         doc = assemble.merged_result(self.ctx, blocks, self.accuracy, scenario_meta=self.scenario_meta,
-                                     planned=state.scenarios_planned, failed=state.scenarios_failed)
+                                     planned=state.scenarios_planned, failed=state.scenarios_failed,
+                                     partial={n: partial.sentence(e) for n, e in state.scenarios_partial.items()})
         atomic_write_json(self.run_dir.result, doc)
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from accelmark_tui import paths, resources
 from accelmark_tui.catalog import DEFAULT_SUITE
 from accelmark_tui.detect.background import BackgroundSampler
-from accelmark_tui.engine import blocks
+from accelmark_tui.engine import blocks, resume
 from accelmark_tui.engine import plan as planmod
 from accelmark_tui.engine import workload
 from accelmark_tui.engine.backend import PreparedModel, load_object
@@ -30,8 +30,10 @@ from accelmark_tui.engine.live import LiveRun
 from accelmark_tui.engine.messages import Bye, Fatal, Loaded, Message, ScenarioEnd, ScenarioStart, ScenarioStopped
 from accelmark_tui.engine.records import read_records
 from accelmark_tui.engine.resultdoc import ResultWriter, framework_version_of
+from accelmark_tui.engine.workload import load_accuracy_items
 from accelmark_tui.errors import RunnerFailed, UsageError
 from accelmark_tui.results import background
+from accelmark_tui.results.partial import sentence as partial_sentence
 from accelmark_tui.scenarios import registry
 
 
@@ -78,6 +80,7 @@ class RunOutcome:
     status: str  # complete | incomplete | stopped | already-complete
     scenarios_done: list[str] = field(default_factory=list)
     message: str = ""
+    scenarios_partial: list[str] = field(default_factory=list)  # stopped part-way, kept as partial blocks
 
 
 class RunSession:
@@ -170,6 +173,9 @@ class RunSession:
         self.state = self.run_dir.prepare(req.force, scenarios_planned=self.scenarios)
         self.todo = [s for s in self.scenarios if s not in self.state.scenarios_done]
         self.plans = [p for p in plans if p["name"] in self.todo]
+        # A scenario stopped part-way continues at its next request (when its plan is unchanged).
+        self.resume = {p["name"]: at for p in self.plans if (at := resume.resume_point(
+            self.state.scenarios_partial.get(p["name"]), p, self.run_dir.samples(p["name"])))}
         self.prepared = True
         return self
 
@@ -211,6 +217,13 @@ class RunSession:
         job_path.write_text(json.dumps(job, indent=1), encoding="utf-8")
         live.phase = "loading"
         live.note(f"runner {self.runner.id}, suite {self.suite.id}, scenarios {', '.join(self.todo)}")
+        for name in [n for n in state.scenarios_partial if n in self.todo]:
+            at = self.resume.get(name)
+            if at is None:  # its events file is about to be rewritten: that checkpoint no longer holds
+                del state.scenarios_partial[name]
+            live.note(f"{name}: resuming at run {at['run'] + 1}, step {at['step'] + 1}, request {at['request'] + 1}"
+                      if at else f"{name}: stopped part-way earlier; it cannot continue there, so it starts again")
+        rd.save_state(state)
 
         def on_message(msg: Message) -> None:
             live.handle(msg)
@@ -248,6 +261,9 @@ class RunSession:
                     self._finish_scenario(name, rss, bg.summary())
                     idx = self.todo.index(name)
                     current = self.todo[idx + 1] if idx + 1 < len(self.todo) else None
+                case ScenarioStopped():
+                    bg.sample(final=True)
+                    self._keep_partial(msg, bg.summary())
                 case Fatal():
                     fatal = msg.message
                 case Bye():
@@ -265,26 +281,30 @@ class RunSession:
         rd.save_state(state)
         if done:
             self.writer.write_merged(state, complete=False)
+        partial = {n: e for n, e in state.scenarios_partial.items() if n not in done}
         if self.proc.stop_requested or bye == "stopped":
             live.phase = "stopped"
-            return RunOutcome(rd.path, "stopped", done, _kept(done, rd.path, "Stopped"))
+            return RunOutcome(rd.path, "stopped", done, _kept(done, rd.path, "Stopped", partial), list(partial))
         live.phase = "failed"
         if fatal and not done and current == self.todo[0] and self.writer.load_info is None:
             raise RunnerFailed(fatal)  # e.g. a model the backend cannot load: its own sentence
         what = fatal or f"The runner process {describe_exit(rc)}"
         where = f" during '{current}'" if current else ""
-        raise RunnerFailed(f"{what.rstrip('.')}{where}; {_kept(done, rd.path, None)}")
+        raise RunnerFailed(f"{what.rstrip('.')}{where}; {_kept(done, rd.path, None, partial)}")
 
     def _interrupted(self) -> None:
         # First Ctrl-C: graceful stop (in-flight requests finish); second: stop now.
         self._interrupts = getattr(self, "_interrupts", 0) + 1
         first = self._interrupts == 1
-        self.live.note("stopping: in-flight requests finish, nothing new is sent (Ctrl-C again to stop now)"
+        self.live.note("stopping: in-flight requests finish and every finished request is kept, nothing new is sent "
+                       "(Ctrl-C again to stop now)"
                        if first else "stopping now")
         self.stop(now=not first)
 
     def stop(self, now: bool = False) -> None:
         if self.proc:
+            if not now:
+                self.live.begin_stop()  # the views show the wind-down, not an ETA
             self.proc.kill() if now else self.proc.stop()
 
     # -- helpers ---------------------------------------------------------------
@@ -299,6 +319,7 @@ class RunSession:
             "accuracy_subset": str(resources.schema_path("accuracy_subset.jsonl")),
             "run_dir": str(self.run_dir.path),
             "scenarios": self.plans,
+            "resume": self.resume,
             **({"backend_options": self.prepared_model.backend_options} if self.prepared_model else {}),
         }
 
@@ -343,6 +364,27 @@ class RunSession:
         self.run_dir.save_state(self.state)
         self.live.scenario_finished(name, block)
 
+    def _keep_partial(self, stop: ScenarioStopped, load: dict[str, Any] | None = None) -> None:
+        """A graceful stop mid-scenario: its finished requests become a block marked partial (never a
+        finished scenario) and the run state keeps where the same command continues."""
+        name, samples = stop.scenario, self.run_dir.samples(stop.scenario)
+        p = next(p for p in self.plans if p["name"] == name)
+        records = read_records(samples)
+        n_items = len(load_accuracy_items(resources.schema_path("accuracy_subset.jsonl"))) \
+            if p.get("source") == "accuracy" else 0
+        entry = resume.checkpoint(p, stop, records, samples, n_items)
+        if entry is None:
+            return  # nothing measured yet: a rerun starts it afresh
+        ctx = blocks.ReportContext(served_concurrency=int((self.writer.load_info or {}).get("max_concurrency", 1)),
+                                   chips=self.writer.chip_count)
+        block = blocks.build(name, records, p, ctx)
+        if load is not None and isinstance(block, dict) and name != "accuracy":
+            block[background.KEY] = load
+        self.state.scenarios_partial[name] = entry
+        self.writer.write_partial(name, block, entry, self.state)
+        self.run_dir.save_state(self.state)
+        self.live.note(f"{partial_sentence(entry)}; kept as a partial block")
+
 
 def _on_interrupt(handler):
     """Route SIGINT to ``handler`` while a run is live (main thread only); returns the undo."""
@@ -355,11 +397,16 @@ def _on_interrupt(handler):
     return lambda: signal.signal(signal.SIGINT, previous)
 
 
-def _kept(done: list[str], where: Path, verb: str | None) -> str:
+def _kept(done: list[str], where: Path, verb: str | None, partial: dict[str, dict] | None = None) -> str:
     """What was kept, as a sentence (``verb`` leads it) or a clause (``verb`` None)."""
-    if not done:
+    part = "; ".join(partial_sentence(e) for e in (partial or {}).values())
+    if not done and not part:
         text = f"no scenario had finished, so nothing but the run folder {where} was written."
+    elif not done:
+        text = (f"{part}, kept as a partial block (never submitted) in {where}; "
+                "run the same command again to resume it.")
     else:
-        text = (f"finished scenarios ({', '.join(done)}) were kept in {where}; "
-                "run the same command again to resume the rest.")
+        text = (f"finished scenarios ({', '.join(done)}) were kept in {where}"
+                + (f"; {part}, kept as a partial block (never submitted)" if part else "")
+                + "; run the same command again to resume the rest.")
     return f"{verb}: {text}" if verb else text

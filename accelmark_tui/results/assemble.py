@@ -258,13 +258,16 @@ def merged_result(
     scenario_meta: Mapping[str, Mapping[str, Any]],
     planned: list[str] | None = None,
     failed: Mapping[str, str] | None = None,
+    partial: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The run's top-level ``result.json`` merging every finished scenario.
 
     ``scenario_meta`` maps each scenario to its own result's ``meta`` (needs
     ``benchmark_start_time``, ``benchmark_end_time``, ``model_load_seconds``).
     ``planned`` defaults to the suite's default scenarios; whatever was
-    planned but not finished is named in ``meta.notes``.
+    planned but not finished is named in ``meta.notes``, a scenario stopped
+    part-way (``partial``: scenario → how far it got) with how far: its block
+    is never merged.
     """
     ident = ctx.identity()
     # accelmark's own scenarios (sweep, peak) live under new metrics keys, never in scenarios_run.
@@ -301,11 +304,15 @@ def merged_result(
     planned_list = list(planned) if planned is not None else list((ctx.suite.get("scenarios") or {}).get("default") or [])
     failed = dict(failed or {})
     finished = ran + [s for s in blocks if s in OWN]
-    not_run = [s for s in planned_list if s not in finished and s not in failed]
-    if failed or not_run:
+    stopped = {s: text for s, text in (partial or {}).items() if s not in finished and s not in failed}
+    not_run = [s for s in planned_list if s not in finished and s not in failed and s not in stopped]
+    if failed or not_run or stopped:
         parts = [f"Partial run: {_listing(finished)} succeeded"]
         if failed:
             parts.append(f"{_listing(list(failed))} failed")
+        if stopped:
+            how = "; ".join(stopped.values())
+            parts.append(f"{_listing(list(stopped))} stopped part-way and not merged here ({how})")
         if not_run:
             parts.append(f"{_listing(not_run)} not run")
         meta["notes"] = ", ".join(parts) + "."

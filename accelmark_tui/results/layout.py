@@ -100,6 +100,17 @@ class RunDir:
     def accuracy(self) -> Path:
         return self.path / "accuracy" / "accuracy.json"
 
+    # accelmark's own files beside them.
+    def partial(self, scenario: str) -> Path:
+        """The block of a scenario a stop ended part-way (``results.partial``): never an upstream file."""
+        return self.path / scenario / "partial.json"
+
+    def partials_present(self) -> list[str]:
+        """Scenario folders holding a partial block, in folder order."""
+        if not self.path.is_dir():
+            return []
+        return sorted(p.parent.name for p in self.path.glob("*/partial.json") if not p.parent.name.startswith("."))
+
     # Local-only files.
     def samples(self, scenario: str) -> Path:
         return self.path / scenario / "samples.jsonl"

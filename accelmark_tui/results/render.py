@@ -59,7 +59,9 @@ def _header(run: RunData) -> str:
     state = run.state
     status = run.status + (f" (resumed {state.resume_count}x)" if state and state.resume_count else "")
     if state and state.remaining and run.status != "complete":
-        status += f"; not yet run: {', '.join(state.remaining)}"
+        rest = [s for s in state.remaining if s not in run.partials]
+        status += "".join([f"; stopped part-way: {', '.join(run.partials)}" if run.partials else "",
+                           f"; not yet run: {', '.join(rest)}" if rest else ""])
     chip_label = None
     if chip:
         mem = f"{chip.get('memory_gb')} GB" if chip.get("memory_gb") is not None else "memory unknown"
@@ -131,6 +133,7 @@ def render_run(run: RunData) -> str:
     """``accelmark results show``: header, one table per scenario, accuracy, environment."""
     parts = [_header(run)]
     parts += [registry.view(name, block).text() for name, block in run.metrics().items() if isinstance(block, dict)]
+    parts += [f"{note}\n{registry.view(name, block).text()}" for name, (block, note) in run.partial_blocks().items()]
     parts.append(_background(run.metrics()))
     acc = run.accuracy_receipt()
     parts.append(_accuracy(acc) if acc else "Accuracy\nnot measured; " + str(((run.doc.get("accuracy") or {}).get("notes")) or "run the accuracy scenario."))

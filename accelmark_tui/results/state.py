@@ -40,6 +40,9 @@ class RunState:
     scenarios_planned: list[str] = field(default_factory=list)
     scenarios_done: list[str] = field(default_factory=list)
     scenarios_failed: dict[str, str] = field(default_factory=dict)  # scenario → one-sentence reason
+    # Scenarios a graceful stop ended part-way (never in scenarios_done): scenario → how far it got
+    # (``meta.partial``'s fields), where it resumes and the events file's length at the stop.
+    scenarios_partial: dict[str, dict[str, Any]] = field(default_factory=dict)
     started_at: str = field(default_factory=now_iso)
     updated_at: str = field(default_factory=now_iso)
     notes: list[str] = field(default_factory=list)
@@ -48,7 +51,7 @@ class RunState:
     extra: dict[str, Any] = field(default_factory=dict)  # keys written by newer versions survive
 
     _KNOWN = (
-        "status", "scenarios_planned", "scenarios_done", "scenarios_failed", "started_at",
+        "status", "scenarios_planned", "scenarios_done", "scenarios_failed", "scenarios_partial", "started_at",
         "updated_at", "notes", "resume_count", "pid",
     )
 
@@ -69,6 +72,7 @@ class RunState:
         if scenario not in self.scenarios_done:
             self.scenarios_done.append(scenario)
         self.scenarios_failed.pop(scenario, None)
+        self.scenarios_partial.pop(scenario, None)
 
     def mark_failed(self, scenario: str, reason: str) -> None:
         self.scenarios_failed[scenario] = reason

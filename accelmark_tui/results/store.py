@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from accelmark_tui.errors import UsageError
+from accelmark_tui.results import partial
 from accelmark_tui.results.layout import HISTORY, TIERS, RunDir, RunState
 from accelmark_tui.scenarios.headline import Headline, decode_headline
 from accelmark_tui.scenarios.registry import OWN, in_order
@@ -52,13 +53,25 @@ class RunData:
     env_info: dict[str, Any] | None
     accuracy: dict[str, Any] | None  # accuracy/accuracy.json
     state: RunState | None
+    # scenario → its partial.json: a stop ended it part-way (never in metrics(), exports or a submission)
+    partials: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def doc(self) -> dict[str, Any]:
         """A result document to read chip/model/software from: merged, else any scenario's."""
         if self.result:
             return self.result
-        return next(iter(self.scenarios.values()), {})
+        return next(iter(self.scenarios.values()), None) or next(iter(self.partials.values()), {})
+
+    def partial_blocks(self) -> dict[str, tuple[dict[str, Any], str]]:
+        """Scenario → (its partial block, the sentence saying how far it got and what resumes it)."""
+        out: dict[str, tuple[dict[str, Any], str]] = {}
+        for s in in_order(self.partials):
+            doc = self.partials[s]
+            block, mark = (doc.get("metrics") or {}).get(s), partial.of_doc(doc)
+            if isinstance(block, dict) and mark is not None:
+                out[s] = (block, f"Partial: {partial.sentence(mark)}; not submittable, {partial.resume_clause(mark)}.")
+        return out
 
     def metrics(self) -> dict[str, Any]:
         """Scenario → metric block, from the merged result and any newer scenario files."""
@@ -103,14 +116,16 @@ def load_run(run_dir: RunDir) -> RunData:
         env_info=_read(run_dir.env_info),
         accuracy=_read(run_dir.accuracy),
         state=run_dir.load_state(),
+        partials={s: d for s in run_dir.partials_present() if isinstance(d := _read(run_dir.partial(s)), dict)},
     )
 
 
 # ── headline figures ─────────────────────────────────────────────────────────
 
 
-def _num(value: Any) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+def _num(value: Any) -> int | float | None:
+    """A figure as recorded (an int stays an int: 40 QPS prints as 40), or None when not a number."""
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 @dataclass

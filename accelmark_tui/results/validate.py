@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from accelmark_tui.config import PLACEHOLDER_SUBMITTER
+from accelmark_tui.results import partial
 from accelmark_tui.results.identity import identity_from_result
 from accelmark_tui.results.layout import TIERS, RunDir
 
@@ -166,6 +167,13 @@ def validate_run_dir(run_dir: RunDir | str | os.PathLike[str]) -> list[Problem]:
                 problems.append(Problem(rel, "meta.run_id differs from the merged result.json's."))
             if s not in listed:
                 problems.append(Problem("result.json", f"task.scenarios_run does not list '{s}' though {rel} exists."))
+
+    for s in rd.partials_present():
+        # Finished requests of a stopped scenario: shown locally, never a result to submit.
+        rel = f"{s}/partial.json"
+        mark = partial.of_doc(_load(rd.partial(s), rel, problems)) or {"scenario": s}
+        problems.append(Problem(rel, f"{partial.sentence(mark)}, so the run holds a partial scenario that cannot "
+                                     f"be submitted; {partial.resume_clause(mark)}."))
 
     acc = _load(rd.accuracy, "accuracy/accuracy.json", problems)
     if acc is None and not rd.accuracy.exists():

@@ -59,6 +59,8 @@ _FILE_MARKERS = ("is missing", "cannot be read", "does not list", "is not a fold
 
 def _category(p: Problem) -> str:
     m = p.message
+    if p.file.endswith("/partial.json"):
+        return "partial"
     if "placeholder" in m and "submitted_by" in m:
         return "submitter"
     if any(k in m for k in _IDENTITY_MARKERS):
@@ -83,6 +85,8 @@ _ITEMS: list[tuple[str, str, str, str]] = [
     # (category, check name, detail when clean, fix when not)
     ("files", "required files", "env_info.json, result.json and every scenario's result.json are present",
      "Resume the run (run the same command again) so it writes the missing files."),
+    ("partial", "scenarios finished", "no scenario was stopped part-way",
+     "Run the same command again: it measures the rest of the stopped scenario and replaces its partial block."),
     ("result_schema", "result.json schema", "every result.json matches upstream's result schema",
      "Re-run the configuration with this accelmark version; hand edits that break the schema cannot be submitted."),
     ("env_schema", "env_info.json schema", "env_info.json matches upstream's env schema",

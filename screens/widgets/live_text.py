@@ -41,17 +41,24 @@ def status_line(snap: LiveSnapshot, state: str) -> str:
              f"elapsed {fmt_s(snap.elapsed_s)}"]
     if snap.failed:
         parts.append(f"[$error]{snap.failed} failed[/]")
+    if state == "stopping" or snap.phase == "stopping":
+        # The wind-down: no ETA (the plan is no longer what is left), the requests still to finish.
+        return f"[b]{stopping(snap)}[/b] (finished requests are kept) · " + " · ".join(parts)
     if snap.eta_s is not None:
         parts.append(f"ETA {fmt_s(snap.eta_s)}")
-    line = " · ".join(parts)
-    if state == "stopping":
-        line = "[b]Stopping[/b] (finished scenarios are kept) · " + line
-    return line
+    return " · ".join(parts)
+
+
+def stopping(snap: LiveSnapshot) -> str:
+    """``Stopping… 3 in flight`` (the count once the runner has been asked to stop)."""
+    return f"Stopping… {snap.in_flight} in flight" if snap.phase == "stopping" else "Stopping…"
 
 
 def progress_detail(snap: LiveSnapshot) -> str:
     total, done = snap.total, snap.done
     pct = f" · {100 * done // total}%" if total else ""
+    if snap.phase == "stopping":
+        return f"{done}/{total or '?'}{pct} · {stopping(snap).lower()}"
     eta = f" · ETA {fmt_s(snap.eta_s)}" if snap.eta_s is not None else ""
     return f"{done}/{total or '?'}{pct}{eta}"
 

@@ -28,10 +28,17 @@ Line = tuple[str, str, int, int, str]  # scenario, state (pending/running/done),
 
 def fit_detail(detail: str, room: int) -> str:
     """``12/24 · 50% · ETA 9s`` without the percentage when it does not fit (the bar shows it):
-    at 80 columns the ETA would otherwise be cut off."""
+    at 80 columns the ETA would otherwise be cut off. Still too long, the count goes too, then the
+    last part's first words (``stopping… 2 in flight`` → ``2 in flight``): its end is the news."""
     if len(detail) <= room:
         return detail
-    return " · ".join(part for part in detail.split(" · ") if not part.endswith("%"))
+    parts = [part for part in detail.split(" · ") if not part.endswith("%")]
+    while len(parts) > 1 and len(" · ".join(parts)) > room:
+        parts.pop(0)
+    words = " · ".join(parts).split(" ")
+    while len(words) > 1 and len(" ".join(words)) > room:
+        words.pop(0)
+    return " ".join(words)
 
 
 class ProgressPanel(CachedRows, Widget, can_focus=False):

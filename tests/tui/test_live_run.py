@@ -139,6 +139,38 @@ INTERACTIVE_BLOCK = {"ttft_ms_p50": 131.0, "ttft_ms_p90": 160.4, "ttft_ms_p99": 
                      "tpot_ms_p90": 8.9, "tpot_ms_p99": 9.6, "decode_tokens_per_sec": 118.3}
 
 
+@pytest.mark.anyio
+@pytest.mark.parametrize("size", ["wide", "small"])
+async def test_stopping_shows_the_in_flight_requests_instead_of_an_eta(live_app, clock, services, size):
+    """s on a live run: the status line and the scenario's progress line say "stopping…" with the
+    requests still in flight, and no ETA (it would count on through the wind-down)."""
+    from accelmark_tui.screens.live_run import LiveRunScreen
+    from accelmark_tui.screens.widgets.progress import ProgressPanel
+
+    live = fixed_live(clock)  # online half-way
+    session = fake_session(live)
+    session.proc = SimpleNamespace()  # a runner exists: the stop goes to the session at once
+    session.stop = lambda now=False: live.begin_stop()
+    screen = LiveRunScreen(session=session, start=False)
+    app = live_app(lambda: screen, services=services)
+    async with app.run_test(size=SIZES[size]) as pilot:
+        await settle(pilot)
+        assert "ETA" in str(screen.query_one("#live-status").render())
+        await pilot.press("s")
+        live.handle(decode({"type": "tick", "in_flight": 2, "gen_tokens": 10_000, "samples": []}))
+        screen._redraw()
+        await pilot.pause()
+        assert screen.state == "stopping"
+        status = str(screen.query_one("#live-status").render())
+        assert status.startswith("Stopping… 2 in flight") and "ETA" not in status
+        panel = screen.query_one("#live-progress", ProgressPanel)
+        online = next(line for line in panel.lines if line[0] == "online")
+        assert online[1] == "running" and online[4].endswith("stopping… 2 in flight")
+        drawn = "\n".join(strip.text for strip in panel.build_rows())
+        # At 80 columns the panel's line has room for the count only; the status line says the rest.
+        assert ("stopping… 2 in flight" if size == "wide" else " 2 in flight ") in drawn and "ETA" not in drawn
+
+
 # ── the fixed-rate rule (fixed feed, far faster than a runner sends) ─────────
 
 
@@ -401,7 +433,7 @@ def test_status_and_summary_words(clock):
     snap = live.snapshot()
     line = status_line(snap, "running")
     assert line.startswith("[b]online[/b] run 1/1, level 1 · 12/24 requests") and "ETA 9s" in line
-    assert status_line(snap, "stopping").startswith("[b]Stopping[/b]")
+    assert status_line(snap, "stopping").startswith("[b]Stopping…[/b]")  # asked to, the runner not yet told
     assert status_line(LiveRun().snapshot(), "preparing").startswith("Preparing")
     done = summary(RunOutcome(Path("/r"), "stopped", ["accuracy", "offline"], "Stopped: kept [offline]"), snap, True)
     assert "[b]Stopped[/b] after 38s." in done and "offline: c=1: 96.41 tok/s" in done

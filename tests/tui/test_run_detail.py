@@ -132,3 +132,34 @@ async def test_s_opens_submit(services, root):
         await pilot.press("s")
         await settle(pilot)
         assert isinstance(app.screen, SubmitScreen)
+
+
+@pytest.mark.anyio
+async def test_a_stopped_scenario_shows_as_partial(services, root):
+    """A scenario a stop ended part-way: its table is shown under a line saying it is partial, how far it
+    got and what resumes it; the header names it, and it is not among the finished tables."""
+    import json
+
+    from accelmark_tui.results.layout import RunDir, atomic_write_json
+
+    rd = RunDir.from_path(root[1]["partial"])
+    mark = {"scenario": "online", "requests_done": 13, "requests_planned": 40, "steps_done": 1, "steps_planned": 2,
+            "resumes_at": {"run": 0, "step": 1, "request": 3}}
+    doc = json.loads((Path(root[1]["example"]) / "online" / "result.json").read_text())
+    doc["meta"]["partial"] = mark
+    atomic_write_json(rd.partial("online"), doc)
+    state = rd.load_state()
+    state.scenarios_partial["online"] = {**mark, "plan_digest": "0" * 16, "samples_bytes": 1}
+    rd.save_state(state)
+
+    app = _app(services, root, "partial")
+    async with app.run_test(size=SIZES["wide"]) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        note = str(screen.query_one("#detail-partial-note-online").render())
+        assert note == ("Partial: online was stopped after 13 of 40 requests, with 1 of 2 steps complete; not "
+                        "submittable, the same command resumes it at step 2, request 4.")
+        assert screen.query_one("#detail-partial-online DataTable").row_count > 0
+        assert not screen.query("#detail-online")  # not shown as a finished scenario
+        head = _text(screen.query_one("#detail-header").content)
+        assert "stopped part-way: online; not yet run: interactive" in head
