@@ -75,7 +75,9 @@ class ResultWriter:
             # The schema knows huggingface/local; where a server got its weights is unknown.
             model_source=None if model.source == "endpoint" else model.source,
             model_name=(ex.get("served_model") or ex.get("hub_file") or _basename(model.path)),
-            model_note=ex.get("note") or ("GGUF conversion of the suite's model run by llama.cpp" if upstream else None),
+            # Otherwise: where the model_id came from (the file's hash, its GGUF metadata…).
+            model_note=ex.get("note") or ("GGUF conversion of the suite's model run by llama.cpp" if upstream
+                                          else ex.get("model_id_note")),
             submitted_by=who or PLACEHOLDER_SUBMITTER, submission_type=kind,
             num_runs=int(num_runs if num_runs is not None else suite.get("num_runs", 1)),
             warmup_runs=int(warmup_runs if warmup_runs is not None else suite.get("warmup_runs", 0)),

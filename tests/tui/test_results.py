@@ -113,3 +113,24 @@ async def test_reload_picks_up_a_new_run(services, root, tmp_path):
         await pilot.press("r")
         await settle(pilot)
         assert app.screen.query_one("#results-table").row_count == 4
+
+
+@pytest.mark.anyio
+async def test_the_quant_shows_within_80_columns(services, root):
+    import json
+
+    result = Path(root[1]["example"]) / "result.json"
+    doc = json.loads(result.read_text())
+    doc["model"]["quantization_method"] = "gguf_q8_0"
+    result.write_text(json.dumps(doc))
+    app = _app(services, root)
+    async with app.run_test(size=SIZES["small"]) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one("#results-table")
+        quant = [c.label.plain for c in table.columns.values()].index("quant")
+        row = next(i for i, k in enumerate(table.rows) if Path(str(k.value)).name == EXAMPLE_NAME)
+        assert str(table.get_row_at(row)[quant]) == "Q8_0"
+        assert "Q8_0" not in str(table.get_row_at(row)[2])  # the model cell is the model's name alone
+        # the quant's last character (before its column's right padding) is on screen at 80 columns
+        right_edge = sum(c.get_render_width(table) for c in list(table.columns.values())[:quant + 1])
+        assert right_edge - table.cell_padding <= table.size.width == SIZES["small"][0]
