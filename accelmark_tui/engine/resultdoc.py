@@ -124,8 +124,10 @@ class ResultWriter:
             self.accuracy = assemble.accuracy_block(
                 block.get("score") or 0.0, self.ctx.model_id, self.ctx.precision, self.ctx.framework,
                 threshold_delta=float(self.ctx.suite.get("accuracy_threshold_delta", 0.1)))
-            self.accuracy["items"] = block.get("items")
-            self.accuracy["correct"] = block.get("correct")
+            self.accuracy.update({k: block.get(k) for k in ("items", "correct", "answered", "failed", "chance_score")})
+            # The scorer's block (the CLI summary, the live screen) shows the baseline it was judged against too.
+            block.update({k: self.accuracy.get(k) for k in ("baseline_score", "baseline_delta", "valid", "precision",
+                                                            "framework")})
             atomic_write_json(self.run_dir.accuracy, self.accuracy)
             self.scenario_meta[name] = {"benchmark_start_time": start.isoformat(), "benchmark_end_time": end.isoformat(),
                                         "benchmark_elapsed_minutes": round((end - start).total_seconds() / 60, 2),
