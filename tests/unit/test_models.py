@@ -96,9 +96,11 @@ def test_the_embedded_file_given_by_path_is_the_embedded_model(tmp_path):
     path = models.embedded_model_path()
     copy = tmp_path / "renamed.gguf"
     shutil.copyfile(path, copy)
-    for spec in (embedded, models.resolve_model(str(path), None), models.resolve_model(str(copy), QUICK)):
-        assert spec.model_id == QUICK["model_id"] and spec.revision == QUICK["model_revision"]
-        assert spec.extra["model_id_source"] == "sha256" and "suite_Quick" in spec.extra["model_id_note"]
+    specs = (embedded, models.resolve_model(str(path), None), models.resolve_model(str(copy), QUICK))
+    assert [s.model_id for s in specs] == [QUICK["model_id"]] * 3
+    for spec in specs:
+        assert spec.revision == QUICK["model_revision"] and spec.extra["model_id_source"] == "sha256"
+        assert "suite_Quick" in spec.extra["model_id_note"]
     assert models.check_gguf(path).name not in (None, QUICK["model_id"])  # general.name is another string
 
 
