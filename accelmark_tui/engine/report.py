@@ -154,8 +154,11 @@ def accuracy_score(records: Sequence[RequestRecord], items: Sequence[dict]) -> d
         answered += ans is not None
         correct += ans == item["answer"]
     n = len(items)
+    # What guessing among each item's choices scores (1/4 on the four-choice subset).
+    chance = [1 / len(item["choices"]) for item in items if item.get("choices")]
     return {"score": round(correct / n, 4) if n else None, "correct": correct, "items": n,
-            "answered": answered, "failed": failed, "complete": len(by_item) == n}
+            "answered": answered, "failed": failed, "complete": len(by_item) == n,
+            "chance_score": round(sum(chance) / len(chance), 4) if chance else None}
 
 
 def sustained_block(records: Sequence[RequestRecord], step: dict) -> dict:

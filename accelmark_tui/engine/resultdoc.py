@@ -75,7 +75,9 @@ class ResultWriter:
             # The schema knows huggingface/local; where a server got its weights is unknown.
             model_source=None if model.source == "endpoint" else model.source,
             model_name=(ex.get("served_model") or ex.get("hub_file") or _basename(model.path)),
-            model_note=ex.get("note") or ("GGUF conversion of the suite's model run by llama.cpp" if upstream else None),
+            # Otherwise: where the model_id came from (the file's hash, its GGUF metadata…).
+            model_note=ex.get("note") or ("GGUF conversion of the suite's model run by llama.cpp" if upstream
+                                          else ex.get("model_id_note")),
             submitted_by=who or PLACEHOLDER_SUBMITTER, submission_type=kind,
             num_runs=int(num_runs if num_runs is not None else suite.get("num_runs", 1)),
             warmup_runs=int(warmup_runs if warmup_runs is not None else suite.get("warmup_runs", 0)),
@@ -121,8 +123,10 @@ class ResultWriter:
             self.accuracy = assemble.accuracy_block(
                 block.get("score") or 0.0, self.ctx.model_id, self.ctx.precision, self.ctx.framework,
                 threshold_delta=float(self.ctx.suite.get("accuracy_threshold_delta", 0.1)))
-            self.accuracy["items"] = block.get("items")
-            self.accuracy["correct"] = block.get("correct")
+            self.accuracy.update({k: block.get(k) for k in ("items", "correct", "answered", "failed", "chance_score")})
+            # The scorer's block (the CLI summary, the live screen) shows the baseline it was judged against too.
+            block.update({k: self.accuracy.get(k) for k in ("baseline_score", "baseline_delta", "valid", "precision",
+                                                            "framework")})
             atomic_write_json(self.run_dir.accuracy, self.accuracy)
             self.scenario_meta[name] = {"benchmark_start_time": start.isoformat(), "benchmark_end_time": end.isoformat(),
                                         "benchmark_elapsed_minutes": round((end - start).total_seconds() / 60, 2),

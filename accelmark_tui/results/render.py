@@ -14,7 +14,7 @@ from accelmark_tui.results.export import to_csv, to_markdown  # noqa: F401  (re-
 from accelmark_tui.results.store import RunData, RunSummary
 from accelmark_tui.scenarios import headline, registry
 from accelmark_tui.scenarios.upstream import receipt_view
-from accelmark_tui.scenarios.format import fmt, kv, table
+from accelmark_tui.scenarios.format import fmt, kv, quant_label, table
 
 
 def _model_label(s: RunSummary) -> str:
@@ -32,8 +32,8 @@ def render_run_list(runs: Sequence[RunSummary], root: str | None = None) -> str:
 
     def row(r: RunSummary) -> list[Any]:
         acc = None if r.accuracy_score is None else f"{r.accuracy_score:.2f}" + ("" if r.accuracy_valid else "*")
-        return [r.run_name, r.status, r.date, _model_label(r), r.precision, r.quantization, r.decode_tok_s,
-                r.best_offline_tok_s, r.online_max_valid_qps, r.interactive_ttft_p50_ms, acc]
+        return [r.run_name, r.status, r.date, _model_label(r), r.precision, quant_label(r.quantization),
+                r.decode_tok_s, r.best_offline_tok_s, r.online_max_valid_qps, r.interactive_ttft_p50_ms, acc]
 
     out = []
     if current:

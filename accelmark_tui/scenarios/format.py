@@ -73,6 +73,13 @@ def cv_of(row: dict[str, Any]) -> tuple[float | None, str | None]:
     return (float(cv) if isinstance(cv, (int, float)) else None), rel.get("stability")
 
 
+def quant_label(method: Any) -> str:
+    """A result's ``quantization_method`` as people name it: ``gguf_q4_k_m`` → ``Q4_K_M``; None → ``-``."""
+    if not isinstance(method, str) or not method:
+        return NONE
+    return method[5:].upper() if method.startswith("gguf_") else method
+
+
 def decode_tok_s(tpot_ms: Any) -> float | None:
     """Per-user decode speed from TPOT (ms/token); None when TPOT is missing or zero."""
     return round(1000.0 / tpot_ms, 2) if isinstance(tpot_ms, (int, float)) and tpot_ms > 0 else None

@@ -2,8 +2,9 @@
 (throttling), burst (rate jumps) and the accuracy check.
 
 While a run is live the accuracy block is the scorer's (score, correct,
-items…); a saved run keeps the receipt ``accuracy/accuracy.json`` (subset
-score against the model's baseline), which is the one exported.
+items, answered, chance…), judged against the model's baseline when it is
+written; a saved run keeps the receipt ``accuracy/accuracy.json`` (subset
+score against the baseline, with the scorer's counts), which is the one exported.
 """
 
 from __future__ import annotations
@@ -166,30 +167,68 @@ def burst_headline(block: dict[str, Any]) -> str:
 
 # ── accuracy ─────────────────────────────────────────────────────────────────
 
-SCORE_COLUMNS = (Column("score", 2), Column("correct"), Column("items"), Column("answered"), Column("failed"))
-RECEIPT_COLUMNS = (Column("score", 2, export="accuracy_score"), Column("baseline", 2), Column("delta", 2),
-                   Column("valid", export="accuracy_valid"), Column("precision"), Column("framework"))
+# Score, how many items got an answer, what guessing would score and the baseline side by side:
+# a score below chance says "most items got no answer", not "the model knows less than a coin".
+ACCURACY_COLUMNS = (Column("score", 2, export="accuracy_score"), Column("answered"), Column("chance", 2),
+                    Column("baseline", 2), Column("delta", 2), Column("valid", export="accuracy_valid"),
+                    Column("precision"), Column("framework"))
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def below_chance(acc: dict[str, Any]) -> str | None:
+    """Why a score is below what guessing scores, in one sentence; None when it is not below."""
+    score = acc.get("subset_score", acc.get("score"))
+    chance = acc.get("chance_score")
+    items, answered, correct = _int(acc.get("items")), _int(acc.get("answered")), _int(acc.get("correct"))
+    if not isinstance(score, (int, float)) or not isinstance(chance, (int, float)) or score >= chance:
+        return None
+    if items is None or answered is None:
+        return f"the score {score:.2f} is below chance ({chance:.2f})"
+    if answered == items:
+        return f"all {items} items were answered, {fmt(correct)} right: worse than guessing ({chance:.2f})"
+    failed = _int(acc.get("failed")) or 0
+    why = f"{items - answered} of {items} items got no answer" + (f" ({failed} requests failed)" if failed else "")
+    if not answered or correct is None:
+        return f"{why} and count as wrong"
+    return f"{why} and count as wrong; {correct} of the {answered} answered were right ({correct / answered:.2f})"
+
+
+def _baseline(acc: dict[str, Any]) -> Any:
+    """The baseline the score was judged against (derived when only the delta was kept); "none" if judged without."""
+    score = acc.get("subset_score", acc.get("score"))
+    if acc.get("baseline_score") is not None:
+        return acc["baseline_score"]
+    if score is not None and acc.get("baseline_delta") is not None:
+        return round(score - acc["baseline_delta"], 4)
+    return "none" if "valid" in acc else None
 
 
 def receipt_view(acc: dict[str, Any]) -> View:
-    """The saved receipt against its baseline (the baseline is derived when only the delta was kept)."""
-    baseline = acc.get("baseline_score")
-    if baseline is None and acc.get("subset_score") is not None and acc.get("baseline_delta") is not None:
-        baseline = round(acc["subset_score"] - acc["baseline_delta"], 4)
-    row = Row((acc.get("subset_score"), baseline, acc.get("baseline_delta"), acc.get("valid"), acc.get("precision"),
-               acc.get("framework")), test="mmlu100")
-    return View("Accuracy (MMLU subset, 100 items, greedy)", RECEIPT_COLUMNS, (row,))
+    """The saved receipt ``accuracy/accuracy.json``, or the scorer's block once judged: one table."""
+    items, answered = _int(acc.get("items")), _int(acc.get("answered"))
+    row = Row((acc.get("subset_score", acc.get("score")),
+               f"{answered}/{items}" if answered is not None and items else None, acc.get("chance_score"),
+               _baseline(acc), acc.get("baseline_delta"), acc.get("valid"), acc.get("precision"), acc.get("framework")),
+              test="mmlu100")
+    why = below_chance(acc)
+    return View("Accuracy (MMLU subset, 100 items, greedy)", ACCURACY_COLUMNS, (row,),
+                facts=(Fact("below chance", why),) if why else ())
 
 
-def accuracy_view(block: dict[str, Any]) -> View:
-    if "subset_score" in block:
-        return receipt_view(block)
-    return View("Accuracy (MMLU subset, greedy)", SCORE_COLUMNS,
-                (Row(tuple(block.get(k) for k in ("score", "correct", "items", "answered", "failed"))),))
-
-
-def accuracy_headline(block: dict[str, Any]) -> str:
-    return f"score {block.get('score')} ({block.get('correct')}/{block.get('items')})"
+def accuracy_headline(acc: dict[str, Any]) -> str:
+    items, answered = _int(acc.get("items")), _int(acc.get("answered"))
+    counts = [f"{fmt(acc.get('correct'))}/{items} right"] if items else []
+    counts += [f"{answered} answered"] if answered is not None else []
+    parts = [f"score {fmt(acc.get('subset_score', acc.get('score')))}" + (f" ({', '.join(counts)})" if counts else "")]
+    if acc.get("chance_score") is not None:
+        parts.append(f"chance {acc['chance_score']:.2f}")
+    if (baseline := _baseline(acc)) is not None:
+        parts.append(f"baseline {fmt(baseline)}")
+    why = below_chance(acc)
+    return ", ".join(parts) + (f"; below chance: {why}" if why else "")
 
 
 # ── the definitions ──────────────────────────────────────────────────────────
@@ -199,5 +238,5 @@ ONLINE = engine_scenario("online", online_view, online_headline, open_loop=("res
 INTERACTIVE = engine_scenario("interactive", interactive_view, interactive_headline)
 SUSTAINED = engine_scenario("sustained", sustained_view, sustained_headline)
 BURST = engine_scenario("burst", burst_view, burst_headline)
-ACCURACY = engine_scenario("accuracy", accuracy_view, accuracy_headline)
+ACCURACY = engine_scenario("accuracy", receipt_view, accuracy_headline)
 SCENARIOS = (OFFLINE, ONLINE, INTERACTIVE, SUSTAINED, BURST, ACCURACY)

@@ -62,6 +62,18 @@ def test_list_table_and_default_root(env, root, tmp_path):
     assert not (tmp_path / "data").exists()
 
 
+def test_list_shows_the_quant_as_people_name_it(env, root):
+    result = root / "community" / EXAMPLE_NAME / "result.json"
+    doc = json.loads(result.read_text())
+    doc["model"]["quantization_method"] = "gguf_q8_0"
+    result.write_text(json.dumps(doc))
+    proc = accelmark(env, "results", "--output-dir", str(root))
+    assert proc.returncode == 0, proc.stderr
+    header, _, row = proc.stdout.splitlines()[:3]
+    cells = dict(zip((c.strip() for c in header.split("|")), (c.strip() for c in row.split("|"))))
+    assert cells["quant"] == "Q8_0" and cells["precision"] == "BF16"
+
+
 def test_show_formats(env, root):
     text = accelmark(env, "results", "show", EXAMPLE_NAME[:12], "--output-dir", str(root))
     assert text.returncode == 0, text.stderr

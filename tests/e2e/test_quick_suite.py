@@ -51,6 +51,9 @@ def test_run_succeeds_without_a_tty_and_prints_plain_progress(quick_run):
     assert "Traceback" not in proc.stderr
     assert "\r" not in proc.stderr  # no TTY: plain lines, no carriage-return redraws
     assert "offline: started" in proc.stderr and "interactive: finished" in proc.stderr
+    # The end-of-run accuracy line says how many items got an answer, what guessing scores, and the baseline.
+    [line] = [ln for ln in (proc.stdout + proc.stderr).splitlines() if ln.strip().startswith("accuracy: score")]
+    assert "answered)" in line and ", chance 0.25" in line and "baseline none" in line
 
 
 def test_result_folder_is_laid_out_as_upstream(quick_run):
@@ -111,6 +114,9 @@ def test_measured_figures_are_real_and_consistent(quick_run):
         assert r["sla_met"] == (r["ttft_ms_p99"] <= online["sla_ttft_ms"])
     acc = json.loads((rd / "accuracy" / "accuracy.json").read_text())
     assert 0 <= acc["subset_score"] <= 1
+    assert 0 <= acc["answered"] <= acc["items"] == 100 and acc["correct"] <= acc["answered"]
+    assert acc["chance_score"] == 0.25  # every item of the subset has four choices
+    assert doc["model"]["model_id"] == "HuggingFaceTB/SmolLM2-135M-Instruct" and "SHA-256" in doc["model"]["model_note"]
     assert acc["valid"] is False and "baseline" in acc["notes"]  # no upstream baseline for SmolLM2
 
 

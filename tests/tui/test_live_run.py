@@ -32,7 +32,9 @@ OFFLINE_BLOCK = {"results_by_concurrency": [
     {"client_concurrency": 4, "throughput_tokens_per_sec": 171.88, "throughput_tokens_per_sec_total": 540.3,
      "elapsed_seconds_median": 5.9, "oom": False,
      "reliability": {"n": 3, "mean": 171.88, "std": 7.9, "cv_pct": 4.6, "stability": "noisy"}}]}
-ACCURACY_BLOCK = {"score": 0.27, "correct": 27, "items": 100, "answered": 96, "failed": 0, "complete": True}
+ACCURACY_BLOCK = {"score": 0.27, "correct": 27, "items": 100, "answered": 96, "failed": 0, "complete": True,
+                  "chance_score": 0.25, "baseline_score": None, "baseline_delta": None, "valid": False,
+                  "precision": "INT4", "framework": "llama.cpp (llama-cpp-python)"}
 
 
 def feed(live: LiveRun, clock, scenario: str, seconds: float, total: int, rate: float,

@@ -55,9 +55,9 @@ async def test_rows_newest_first_with_headline_figures(services, root):
         names = [screen.runs[str(k.value)].run_name for k in table.rows]
         assert names[1:] == [PARTIAL_NAME, EXAMPLE_NAME]  # the newer build's run is first (2026-06-02)
         first = [str(c) for c in table.get_row_at(0)]
-        assert first[1] == "2026-06-02" and "Qwen2.5-0.5B-Instruct" in first[2] and first[3] == "complete"
-        assert first[4] == "74.8" and first[5] == "23.3" and first[6] == "0.09*"
-        assert "incomplete" in str(table.get_row_at(1)[3])
+        assert first[1] == "2026-06-02" and "Qwen2.5-0.5B-Instruct" in first[2] and first[4] == "complete"
+        assert first[5] == "74.8" and first[6] == "23.3" and first[7] == "0.09*"
+        assert "incomplete" in str(table.get_row_at(1)[4])
 
 
 @pytest.mark.anyio
@@ -113,3 +113,24 @@ async def test_reload_picks_up_a_new_run(services, root, tmp_path):
         await pilot.press("r")
         await settle(pilot)
         assert app.screen.query_one("#results-table").row_count == 4
+
+
+@pytest.mark.anyio
+async def test_the_quant_shows_within_80_columns(services, root):
+    import json
+
+    result = Path(root[1]["example"]) / "result.json"
+    doc = json.loads(result.read_text())
+    doc["model"]["quantization_method"] = "gguf_q8_0"
+    result.write_text(json.dumps(doc))
+    app = _app(services, root)
+    async with app.run_test(size=SIZES["small"]) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one("#results-table")
+        quant = [c.label.plain for c in table.columns.values()].index("quant")
+        row = next(i for i, k in enumerate(table.rows) if Path(str(k.value)).name == EXAMPLE_NAME)
+        assert str(table.get_row_at(row)[quant]) == "Q8_0"
+        assert "Q8_0" not in str(table.get_row_at(row)[2])  # the model cell is the model's name alone
+        # the quant's last character (before its column's right padding) is on screen at 80 columns
+        right_edge = sum(c.get_render_width(table) for c in list(table.columns.values())[:quant + 1])
+        assert right_edge - table.cell_padding <= table.size.width == SIZES["small"][0]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import shutil
 import subprocess
 import sys
 import threading
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from accelmark_tui.engine import models
+from accelmark_tui.engine import filehash, models
 from accelmark_tui.errors import AccelmarkError, ModelError, NetworkError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -84,6 +85,74 @@ def test_resolve_with_the_quick_suite_checks_its_pinned_revision():
     assert models.resolve_model(None, suite).revision == suite["model_revision"]
     with pytest.raises(ModelError, match="does not match"):
         models.resolve_model(None, {**suite, "model_revision": "0" * 64})
+
+
+# -- one identity per file -------------------------------------------------
+QUICK = json.loads((ROOT / "suites/suite_Quick/suite.json").read_text())
+
+
+def test_the_embedded_file_given_by_path_is_the_embedded_model(tmp_path):
+    embedded = models.resolve_model(None, None)
+    path = models.embedded_model_path()
+    copy = tmp_path / "renamed.gguf"
+    shutil.copyfile(path, copy)
+    specs = (embedded, models.resolve_model(str(path), None), models.resolve_model(str(copy), QUICK))
+    assert [s.model_id for s in specs] == [QUICK["model_id"]] * 3
+    for spec in specs:
+        assert spec.revision == QUICK["model_revision"] and spec.extra["model_id_source"] == "sha256"
+        assert "suite_Quick" in spec.extra["model_id_note"]
+    assert models.check_gguf(path).name not in (None, QUICK["model_id"])  # general.name is another string
+
+
+def test_the_identity_is_recorded_as_the_results_model_note(tmp_path):
+    from accelmark_tui.catalog.runners import discover_runners
+    from accelmark_tui.detect import detect_machine
+    from accelmark_tui.engine.resultdoc import ResultWriter
+
+    runner = next(r for r in discover_runners() if "cpu_llamacpp" in r.id)
+    p = tiny.write_gguf(tmp_path / "m.gguf", meta={"general.source.repo_url": "https://huggingface.co/Org/Src-1B"})
+    writer = ResultWriter.create(machine=detect_machine(), suite=QUICK, runner=runner,
+                                 model=models.resolve_model(str(p), QUICK), framework_version="0", tier="community",
+                                 submitter=None, output_dir=str(tmp_path / "out"))
+    model = writer.ctx.model()
+    assert model["model_id"] == "Org/Src-1B" and model["model_note"] == "model_id from the GGUF's general.source.repo_url"
+
+
+@pytest.mark.parametrize("meta,model_id,source", [
+    ({"general.source.url": "https://huggingface.co/Org/Src-1B/tree/main"}, "Org/Src-1B", "general.source.url"),
+    ({"general.source.huggingface.repository": "Org/Src-1B"}, "Org/Src-1B", "general.source.huggingface.repository"),
+    ({"general.source.repo_url": "https://github.com/org/src"}, "github.com/org/src", "general.source.repo_url"),
+    # the source wins over the model it was made from
+    ({"general.base_model.count": 1, "general.base_model.0.repo_url": "https://huggingface.co/Org/Base-1B",
+      "general.source.url": "https://huggingface.co/Org/Src-1B"}, "Org/Src-1B", "general.source.url"),
+    ({"general.base_model.count": 1, "general.base_model.0.repo_url": "https://huggingface.co/Org/Base-1B"},
+     "Org/Base-1B", "general.base_model.0.repo_url"),
+    ({"general.base_model.count": 1, "general.base_model.0.organization": "Org", "general.base_model.0.name": "Base 1B"},
+     "Org/Base 1B", "general.base_model.0.organization + name"),
+    ({}, "Tiny Test", "general.name"),  # the fixture's general.name, the last resort
+])
+def test_model_id_from_the_files_provenance_metadata(tmp_path, meta, model_id, source):
+    p = tiny.write_gguf(tmp_path / "m.gguf", meta=meta)
+    spec = models.resolve_model(str(p), None)
+    assert (spec.model_id, spec.extra["model_id_source"]) == (model_id, source)
+    assert source.split(" ")[0] in spec.extra["model_id_note"]
+
+
+def test_the_hash_is_cached_across_processes(tmp_path, monkeypatch):
+    p = tiny.write_gguf(tmp_path / "m.gguf")
+    first = models.resolve_model(str(p), None)
+    assert first.revision == hashlib.sha256(p.read_bytes()).hexdigest()
+    assert filehash.cache_path().is_file()
+    monkeypatch.setattr(filehash, "_MEMO", {})  # as a new process starts: only the cache file is left
+
+    def no_second_read(path):
+        raise AssertionError(f"{path} was read again")
+
+    monkeypatch.setattr(filehash, "digest", no_second_read)
+    assert models.resolve_model(str(p), None).revision == first.revision
+    p.write_bytes(p.read_bytes() + bytes(32))  # a changed file (size, mtime) is hashed again
+    with pytest.raises(AssertionError, match="read again"):
+        models.resolve_model(str(p), None)
 
 
 # -- bad files ---------------------------------------------------------------

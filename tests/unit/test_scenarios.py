@@ -131,3 +131,62 @@ def test_open_loop_rows_name_their_late_levels():
                                  {"target_qps": 8.0, "late_send_share": 0.3}]}
     assert registry.get("online").late_levels(online, 0.1) == [(8.0, 0.3)]
     assert registry.get("offline").late_levels({"results_by_concurrency": [{"late_send_share": 0.9}]}, 0.1) == []
+
+
+# ── accuracy explained ───────────────────────────────────────────────────────
+
+
+def _accuracy_records(items: list[dict], right: int, wrong: int) -> list[RequestRecord]:
+    """``right`` correct answers, ``wrong`` wrong letters, and no letter A-D at all for the rest."""
+    out = []
+    for i, item in enumerate(items):
+        r = RequestRecord(request_id=i, scenario="accuracy", prompt_id=i)
+        r.sent_ns, r.end_ns = i * MS, (i + 1) * MS
+        other = next(c for c in "ABCD" if c != item["answer"])
+        r.text = item["answer"] if i < right else other if i < right + wrong else " 42"
+        out.append(r)
+    return out
+
+
+def test_a_score_below_chance_is_explained_beside_its_baseline(tmp_path):
+    from accelmark_tui.catalog.runners import discover_runners
+    from accelmark_tui.detect import detect_machine
+    from accelmark_tui.engine import models
+    from accelmark_tui.engine.resultdoc import ResultWriter
+    from accelmark_tui.results.layout import RunState
+    from accelmark_tui.results.store import load_run
+    from accelmark_tui.engine.workload import load_accuracy_items
+    from accelmark_tui.resources import schema_path
+
+    items = load_accuracy_items(schema_path("accuracy_subset.jsonl"))
+    chance = sum(1 / len(i["choices"]) for i in items) / len(items)
+    assert chance == 0.25  # the subset is four-choice
+    block = blocks.build("accuracy", _accuracy_records(items, right=11, wrong=26), {"name": "accuracy"},
+                         blocks.ReportContext())
+    assert (block["score"], block["answered"], block["chance_score"]) == (0.11, 37, chance)
+
+    runner = next(r for r in discover_runners() if "cpu_llamacpp" in r.id)
+    writer = ResultWriter.create(machine=detect_machine(), suite=SUITE, runner=runner,
+                                 model=models.resolve_model(None, SUITE), framework_version="0", tier="community",
+                                 submitter=None, output_dir=str(tmp_path))
+    writer.write_scenario("accuracy", block, RunState(scenarios_planned=["accuracy"]))
+    why = "63 of 100 items got no answer and count as wrong; 11 of the 37 answered were right (0.30)"
+
+    # The CLI's end-of-run line: the scorer's block, judged (no upstream baseline for SmolLM2).
+    assert registry.headline("accuracy", block) == (f"score 0.11 (11/100 right, 37 answered), chance 0.25, baseline none; "
+                                                    f"below chance: {why}")
+    # `results show` (and run detail, which shows the same view): the saved receipt.
+    receipt = json.loads(writer.run_dir.accuracy.read_text())
+    assert receipt["valid"] is False and receipt["subset_score"] == 0.11  # upstream's rule, unchanged
+    view = registry.view("accuracy", receipt)
+    assert view.headers[:4] == ["score", "answered", "chance", "baseline"]
+    assert view.cells()[0][:4] == ["0.11", "37/100", "0.25", "none"]
+    shown = render_run(load_run(writer.run_dir))
+    assert view.text() in shown and f"below chance  {why}" in shown
+
+    # A judged score above chance needs no sentence; one with a baseline shows it.
+    fine = {**receipt, "subset_score": 0.4, "correct": 40, "answered": 100, "baseline_score": 0.38,
+            "baseline_delta": 0.02, "valid": True}
+    assert registry.view("accuracy", fine).facts == () and registry.view("accuracy", fine).cells()[0][3] == "0.38"
+    guessing = {**receipt, "answered": 100}
+    assert "all 100 items were answered, 11 right: worse than guessing" in registry.view("accuracy", guessing).text()

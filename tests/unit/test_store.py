@@ -120,7 +120,7 @@ def test_render_list_and_show(root):
     shown = render_run(load_run(find_run(EXAMPLE_NAME, root)))
     for text in ("Offline", "|          64 |      2004.02 |     3659.77 |", "Online (SLA: TTFT p99 <= 500 ms; max valid QPS 40)",
                  "|         40 |    40.00 |    94.50 |   194.64 |   331.88 |", "Interactive", "| TTFT ms ", "Accuracy",
-                 "|  0.07 |     0.38 | -0.31 | no    |", "Environment", "Intel(R) Xeon(R) Gold 6430"):
+                 "|  0.07 | -        | -      |     0.38 | -0.31 | no    |", "Environment", "Intel(R) Xeon(R) Gold 6430"):
         assert text in shown, text
     partial = render_run(load_run(find_run(PARTIAL_NAME, root)))
     assert "incomplete; not yet run: online" in partial and "| 0.60 | stable" in partial
