@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from accelmark_tui import paths
-from accelmark_tui.results import assemble
+from accelmark_tui.results import assemble, figures
 from accelmark_tui.config import PLACEHOLDER_SUBMITTER
 from accelmark_tui.results.layout import RunDir, RunState, atomic_write_json, check_writable, read_json
 from accelmark_tui.scenarios import registry
@@ -34,6 +34,16 @@ def framework_version_of(runner) -> str:
         return importlib.metadata.version(dist)
     except importlib.metadata.PackageNotFoundError:
         return "not installed"
+
+
+def accuracy_receipt(block: dict[str, Any], model_id: str, precision: str, framework: str,
+                     suite: dict[str, Any]) -> dict[str, Any]:
+    """``accuracy/accuracy.json`` from the accuracy scenario's block (the submit checklist rebuilds it too)."""
+    out = assemble.accuracy_block(block.get("score") or 0.0, model_id, precision, framework,
+                                  threshold_delta=float(suite.get("accuracy_threshold_delta", 0.1)))
+    out["items"] = block.get("items")
+    out["correct"] = block.get("correct")
+    return out
 
 
 @dataclass
@@ -119,11 +129,8 @@ class ResultWriter:
             atomic_write_json(self.run_dir.path / name / f"{name}.json", {"metrics": {name: block},
                                                                          "meta": self.scenario_meta[name]})
         elif name == "accuracy":
-            self.accuracy = assemble.accuracy_block(
-                block.get("score") or 0.0, self.ctx.model_id, self.ctx.precision, self.ctx.framework,
-                threshold_delta=float(self.ctx.suite.get("accuracy_threshold_delta", 0.1)))
-            self.accuracy["items"] = block.get("items")
-            self.accuracy["correct"] = block.get("correct")
+            self.accuracy = accuracy_receipt(block, self.ctx.model_id, self.ctx.precision, self.ctx.framework,
+                                             self.ctx.suite)
             atomic_write_json(self.run_dir.accuracy, self.accuracy)
             self.scenario_meta[name] = {"benchmark_start_time": start.isoformat(), "benchmark_end_time": end.isoformat(),
                                         "benchmark_elapsed_minutes": round((end - start).total_seconds() / 60, 2),
@@ -131,7 +138,7 @@ class ResultWriter:
         else:
             doc = assemble.scenario_result(self.ctx, name, block, start=start, end=end,
                                            model_load_seconds=self.load_seconds, accuracy=self.accuracy)
-            atomic_write_json(self.run_dir.scenario_result(name), doc)
+            atomic_write_json(self.run_dir.scenario_result(name), figures.stamp(doc))  # digest last: nothing changes after
             self.blocks[name] = block
             self.scenario_meta[name] = doc["meta"]
         self.write_merged(state, complete=False, extra_done=[name])
@@ -163,7 +170,7 @@ class ResultWriter:
             return
         doc = assemble.merged_result(self.ctx, blocks, self.accuracy, scenario_meta=self.scenario_meta,
                                      planned=state.scenarios_planned, failed=state.scenarios_failed)
-        atomic_write_json(self.run_dir.result, doc)
+        atomic_write_json(self.run_dir.result, figures.stamp(doc))
 
 
 def _basename(path: str) -> str:

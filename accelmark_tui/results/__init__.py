@@ -2,7 +2,8 @@
 
 ``identity`` (run_id / run_name / re-stamp), ``profile`` (submitter),
 ``layout`` + ``state`` (run folders, atomic writes, resume state),
-``assemble`` (result.json documents), ``validate`` (schema + folder checks),
+``assemble`` (result.json documents), ``figures`` (the submitted figures' digest),
+``validate`` (schema + folder checks),
 ``store`` (list / find / load runs), ``render`` / ``export`` (text, CSV, Markdown).
 Never imports Textual.
 """

@@ -145,10 +145,11 @@ def _runner_check(runner_id: str | None) -> Check:
 
 
 def build_checklist(run_dir: RunDir | str | os.PathLike[str], *, repo: str = DEFAULT_REPO,
-                    login: str | None = None) -> list[Check]:
+                    login: str | None = None, samples: RunDir | None = None) -> list[Check]:
     """Every item that decides whether this run may be submitted to ``repo``.
 
     ``login`` is who will submit it (token owner or profile); None when unknown.
+    ``samples``: the folder holding the run's samples when ``run_dir`` is a copy without them.
     """
     rd = run_dir if isinstance(run_dir, RunDir) else RunDir.from_path(run_dir)
     problems = validate_run_dir(rd)
@@ -193,6 +194,7 @@ def build_checklist(run_dir: RunDir | str | os.PathLike[str], *, repo: str = DEF
     scenarios = _scenarios_check(doc, rd)
     if scenarios:
         checks.append(scenarios)
+    checks.append(_figures_check(rd, samples))
     checks.append(_accuracy_check(by_cat.get("accuracy", []), rd))
     endpoint = _endpoint_check(doc)
     if endpoint:
@@ -238,3 +240,18 @@ def _scenarios_check(doc: dict[str, Any], rd: RunDir) -> Check | None:
                  "Run the missing scenarios with the same settings (`accelmark run` with --scenario default resumes "
                  "this folder and measures only what is missing).")
 
+
+def _figures_check(rd: RunDir, samples: RunDir | None) -> Check:
+    """The submitted figures are the measured ones: recomputed from the samples, checked against the digest."""
+    from accelmark_tui.engine.recompute import figure_mismatches
+
+    found, against = figure_mismatches(rd, samples)
+    if found:
+        more = f"; and {len(found) - 2} more" if len(found) > 2 else ""
+        return Check("figures", False, "; ".join(str(m) for m in found[:2]) + more,
+                     "Undo the hand edit or re-run the configuration: a result must carry the figures it measured.")
+    if not against:
+        return Check("figures", True, "no samples or figures digest to check them against (written by another tool "
+                     "or an older accelmark)", warning=True)
+    what = {"samples": "the samples", "digest": "the digest recorded when the run was written"}
+    return Check("figures", True, f"they match {' and '.join(what[a] for a in against)}")
