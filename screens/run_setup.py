@@ -68,7 +68,7 @@ class RunSetupScreen(AccelmarkScreen):
             yield _field("Runner", "runner", Select([], id="runner", compact=True, prompt="Loading…"),
                          Static("", id="fit-line"))
             yield _field("Suite", "suite", Select([], id="suite", compact=True, prompt="Loading…"),
-                         Static("", id="suite-about", markup=False))
+                         Static("", id="suite-about", markup=False), Static("", id="suite-note", markup=False))
             yield _field(
                 "Model", "model",
                 RadioSet(RadioButton("Suite's model", id="src-suite", value=True, compact=True),
@@ -168,6 +168,15 @@ class RunSetupScreen(AccelmarkScreen):
             self.query_one("#src-hub", RadioButton).value = True
         self._runner_changed()
         self._source_changed()
+        self._note_changed()
+
+    def _note_changed(self) -> None:
+        """Say before the run when its result cannot be submitted (suite or scenario choice), and what could be."""
+        suite, _ = self._pair()
+        picks = self.values().picks if self._mode() == "pick" else None
+        note = self.app.services.leaderboard_note(self.matrix, suite.id, picks) if suite else None
+        self.query_one("#suite-note", Static).update(note or "")
+        self.query_one("#suite-note").display = bool(note)
 
     def _endpoint(self) -> bool:
         """Whether the chosen runner measures a server (its fields replace the model's)."""
@@ -242,6 +251,11 @@ class RunSetupScreen(AccelmarkScreen):
     def _on_mode(self) -> None:
         self.query_one("#scenario-picks").display = self._mode() == "pick"
         self._show_one("scenario", None)
+        self._note_changed()
+
+    @on(Checkbox.Changed, "#scenario-picks Checkbox")
+    def _on_pick(self) -> None:
+        self._note_changed()
 
     def _mode(self) -> str:
         pressed = self.query_one("#scenario-mode", RadioSet).pressed_button

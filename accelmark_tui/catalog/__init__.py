@@ -2,8 +2,9 @@
 
 ``runners`` (runner folders, read as data), ``suites`` (suite.json specs),
 ``fit`` (runner x suite x machine → ready or the one reason why not),
-``matrix`` (every runner x suite on one machine, with the runner to pick) and
-``rehash`` (keep runner folder names equal to their runner.py hash). Never
+``matrix`` (every runner x suite on one machine, with the runner to pick),
+``leaderboard`` (what the default leaderboard accepts, and what this machine
+could submit) and ``rehash`` (keep runner folder names equal to their runner.py hash). Never
 imports Textual; modules import only the standard library and accelmark.
 """
 

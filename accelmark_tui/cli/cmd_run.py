@@ -72,6 +72,18 @@ def _int_list(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(f"'{text}' is not a comma-separated list of whole numbers") from None
 
 
+def _leaderboard_note(session) -> str | None:
+    """Why this run's result will not be submittable (and what could be from this machine), or None."""
+    from accelmark_tui.catalog.leaderboard import run_note
+    from accelmark_tui.catalog.matrix import fit_matrix
+    from accelmark_tui.catalog.runners import discover_runners
+    from accelmark_tui.catalog.suites import discover_suites
+
+    done = session.state.scenarios_done  # a resumed folder keeps what an earlier run measured
+    return run_note(fit_matrix(session.machine, discover_runners(), discover_suites()), session.suite.id,
+                    [*done, *session.scenarios])
+
+
 def run(args: argparse.Namespace) -> int:
     import json
 
@@ -88,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     session.prepare()
     printer = None if args.quiet else ProgressPrinter(session, sys.stderr)
     if printer:
-        printer.header()
+        printer.header(_leaderboard_note(session))
         threading.Thread(target=printer.loop, name="progress", daemon=True).start()
     try:
         outcome = session.execute()

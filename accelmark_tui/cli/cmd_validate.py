@@ -19,7 +19,8 @@ def register(subparsers: Any) -> None:
         "validate",
         help="check a run against the leaderboard's rules before submitting",
         description="Check a run folder the way the leaderboard's CI will (schemas, run identity, required files, "
-        "number of runs, pinned model revision, accuracy receipt, suite accepted by the target repository). "
+        "number of runs, pinned model revision, every scenario the suite requires, figures matching the run's "
+        "samples and digest, accuracy receipt, suite accepted by the target repository). "
         "RUN is a run name, a unique prefix of one, or a run folder. Exit status 2 if anything blocks.",
     )
     add_run_and_repo(p)

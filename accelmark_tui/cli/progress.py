@@ -32,11 +32,14 @@ class ProgressPrinter:
         self._log_seen = 0
         self._line_len = 0
 
-    def header(self) -> None:
+    def header(self, note: str | None = None) -> None:
+        """The run's first lines; ``note`` says up front when its result cannot be submitted."""
         s = self.session
         m = s.machine
         chip = m.accelerators[0].name if m.accelerators else m.cpu.model
         self._print(f"accelmark run: {s.suite.id} on {chip} with {s.runner.id}")
+        if note:
+            self._print(f"  {note}")
         self._print(f"  model {s.model.model_id} ({s.model.extra.get('file_type_name', s.model.format)}), "
                     f"scenarios: {', '.join(s.todo) or 'none left'}")
         self._print(f"  results: {s.run_dir.path}")

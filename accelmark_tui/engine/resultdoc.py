@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from accelmark_tui import paths
-from accelmark_tui.results import assemble, partial
+from accelmark_tui.results import assemble, figures, partial
 from accelmark_tui.config import PLACEHOLDER_SUBMITTER
 from accelmark_tui.results.layout import RunDir, RunState, atomic_write_json, check_writable, read_json
 from accelmark_tui.scenarios import registry
@@ -34,6 +34,15 @@ def framework_version_of(runner) -> str:
         return importlib.metadata.version(dist)
     except importlib.metadata.PackageNotFoundError:
         return "not installed"
+
+
+def accuracy_receipt(block: dict[str, Any], model_id: str, precision: str, framework: str,
+                     suite: dict[str, Any]) -> dict[str, Any]:
+    """``accuracy/accuracy.json`` from the accuracy scenario's block (the submit checklist rebuilds it too)."""
+    out = assemble.accuracy_block(block.get("score") or 0.0, model_id, precision, framework,
+                                  threshold_delta=float(suite.get("accuracy_threshold_delta", 0.1)))
+    out.update({k: block.get(k) for k in ("items", "correct", "answered", "failed", "chance_score")})
+    return out
 
 
 @dataclass
@@ -120,10 +129,8 @@ class ResultWriter:
                                         "model_load_seconds": self.load_seconds}
             atomic_write_json(self.run_dir.own_result(name), {"metrics": {name: block}, "meta": self.scenario_meta[name]})
         elif name == "accuracy":
-            self.accuracy = assemble.accuracy_block(
-                block.get("score") or 0.0, self.ctx.model_id, self.ctx.precision, self.ctx.framework,
-                threshold_delta=float(self.ctx.suite.get("accuracy_threshold_delta", 0.1)))
-            self.accuracy.update({k: block.get(k) for k in ("items", "correct", "answered", "failed", "chance_score")})
+            self.accuracy = accuracy_receipt(block, self.ctx.model_id, self.ctx.precision, self.ctx.framework,
+                                             self.ctx.suite)
             # The scorer's block (the CLI summary, the live screen) shows the baseline it was judged against too.
             block.update({k: self.accuracy.get(k) for k in ("baseline_score", "baseline_delta", "valid", "precision",
                                                             "framework")})
@@ -134,7 +141,7 @@ class ResultWriter:
         else:
             doc = assemble.scenario_result(self.ctx, name, block, start=start, end=end,
                                            model_load_seconds=self.load_seconds, accuracy=self.accuracy)
-            atomic_write_json(self.run_dir.scenario_result(name), doc)
+            atomic_write_json(self.run_dir.scenario_result(name), figures.stamp(doc))  # digest last: nothing changes after
             self.blocks[name] = block
             self.scenario_meta[name] = doc["meta"]
         self.run_dir.partial(name).unlink(missing_ok=True)  # finished: what a stop kept is in it now
@@ -179,7 +186,7 @@ class ResultWriter:
         doc = assemble.merged_result(self.ctx, blocks, self.accuracy, scenario_meta=self.scenario_meta,
                                      planned=state.scenarios_planned, failed=state.scenarios_failed,
                                      partial={n: partial.sentence(e) for n, e in state.scenarios_partial.items()})
-        atomic_write_json(self.run_dir.result, doc)
+        atomic_write_json(self.run_dir.result, figures.stamp(doc))
 
 
 def _basename(path: str) -> str:

@@ -15,11 +15,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from accelmark_tui.catalog import leaderboard
 from accelmark_tui.config import DEFAULT_REPO, PLACEHOLDER_SUBMITTER
 from accelmark_tui.results.layout import RunDir
 from accelmark_tui.results.validate import ERROR, Problem, validate_run_dir
 
-UPSTREAM_SUITES = tuple(f"suite_{c}" for c in "ABCDEFG")
 # Where a hardware label comes from on an endpoint run; only these may be submitted.
 KNOWN_HARDWARE_SOURCES = ("local", "declared")
 
@@ -46,8 +46,8 @@ def is_default_repo(repo: str) -> bool:
 
 def suite_refusal(suite_id: str | None, repo: str) -> str | None:
     """Why ``repo`` will not take this suite, or None (only known for the default leaderboard)."""
-    if is_default_repo(repo) and suite_id not in UPSTREAM_SUITES:
-        return f"{repo} accepts suite_A to suite_G only, not {suite_id}"
+    if is_default_repo(repo) and not leaderboard.accepts(suite_id):
+        return f"{repo} accepts {leaderboard.ACCEPTED} only, not {suite_id}"
     return None
 
 
@@ -149,10 +149,11 @@ def _runner_check(runner_id: str | None) -> Check:
 
 
 def build_checklist(run_dir: RunDir | str | os.PathLike[str], *, repo: str = DEFAULT_REPO,
-                    login: str | None = None) -> list[Check]:
+                    login: str | None = None, samples: RunDir | None = None) -> list[Check]:
     """Every item that decides whether this run may be submitted to ``repo``.
 
     ``login`` is who will submit it (token owner or profile); None when unknown.
+    ``samples``: the folder holding the run's samples when ``run_dir`` is a copy without them.
     """
     rd = run_dir if isinstance(run_dir, RunDir) else RunDir.from_path(run_dir)
     problems = validate_run_dir(rd)
@@ -194,6 +195,10 @@ def build_checklist(run_dir: RunDir | str | os.PathLike[str], *, repo: str = DEF
         else:
             checks.append(Check(name, True, clean))
 
+    scenarios = _scenarios_check(doc, rd)
+    if scenarios:
+        checks.append(scenarios)
+    checks.append(_figures_check(rd, samples))
     checks.append(_accuracy_check(by_cat.get("accuracy", []), rd))
     endpoint = _endpoint_check(doc)
     if endpoint:
@@ -215,3 +220,42 @@ def _accuracy_check(problems: list[Problem], rd: RunDir) -> Check:
     reason = _summary(problems) if problems else "valid is false with a reason recorded"
     return Check("accuracy receipt", True, f"{reason} (upstream's CI flags valid: false; reviewers will read the reason)",
                  warning=True)
+
+
+def _scenarios_check(doc: dict[str, Any], rd: RunDir) -> Check | None:
+    """Every scenario the suite requires ran; None for a suite this accelmark does not know."""
+    from accelmark_tui.catalog.suites import get_suite
+    from accelmark_tui.errors import AccelmarkError
+
+    try:
+        suite = get_suite(str(doc.get("suite_id")))
+    except AccelmarkError:
+        return None
+    done = list((doc.get("task") or {}).get("scenarios_run") or [])
+    receipt = _read(rd.accuracy)
+    if isinstance(receipt, dict) and receipt.get("subset_score") is not None:
+        done.append("accuracy")  # scored, even if upstream's runner left it out of scenarios_run as failed
+    missing = leaderboard.missing_scenarios(suite, done)
+    if not missing:
+        return Check("all scenarios", True, f"{leaderboard.words(suite.default_scenarios)} ran, as {suite.id} requires")
+    return Check("all scenarios", False,
+                 f"{suite.id} requires {leaderboard.words(suite.default_scenarios)}, but {leaderboard.words(missing)} "
+                 f"{'is' if len(missing) == 1 else 'are'} missing from this run",
+                 "Run the missing scenarios with the same settings (`accelmark run` with --scenario default resumes "
+                 "this folder and measures only what is missing).")
+
+
+def _figures_check(rd: RunDir, samples: RunDir | None) -> Check:
+    """The submitted figures are the measured ones: recomputed from the samples, checked against the digest."""
+    from accelmark_tui.engine.recompute import figure_mismatches
+
+    found, against = figure_mismatches(rd, samples)
+    if found:
+        more = f"; and {len(found) - 2} more" if len(found) > 2 else ""
+        return Check("figures", False, "; ".join(str(m) for m in found[:2]) + more,
+                     "Undo the hand edit or re-run the configuration: a result must carry the figures it measured.")
+    if not against:
+        return Check("figures", True, "no samples or figures digest to check them against (written by another tool "
+                     "or an older accelmark)", warning=True)
+    what = {"samples": "the samples", "digest": "the digest recorded when the run was written"}
+    return Check("figures", True, f"they match {' and '.join(what[a] for a in against)}")

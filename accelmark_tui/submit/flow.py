@@ -125,7 +125,7 @@ def plan(run_dir: RunDir | str | os.PathLike[str], *, repo: str = DEFAULT_REPO, 
         copy = Path(tmp) / rd.tier / rd.run_name
         shutil.copytree(rd.path, copy, ignore=shutil.ignore_patterns("samples.jsonl", "*.log", ".accelmark"))
         new = RunDir.from_path(restamp(copy, login, submission_type=submission_type))
-        out = _complete(new, build_checklist(new, repo=repo, login=login), login)
+        out = _complete(new, build_checklist(new, repo=repo, login=login, samples=rd), login)  # samples stay behind
     out.run_dir = rd.path  # the preview's copy is gone; point at the real folder
     return out
 

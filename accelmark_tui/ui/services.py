@@ -70,6 +70,12 @@ class Services:
 
         return fit_matrix(self.machine(), self.runners(), self.suites())
 
+    def leaderboard_note(self, matrix, suite_id: str, scenarios: list[str] | None = None) -> str | None:
+        """Why a run of ``suite_id`` (``scenarios``; None: its default set) will not be submittable, or None."""
+        from accelmark_tui.catalog.leaderboard import run_note
+
+        return run_note(matrix, suite_id, scenarios)
+
     # -- results -----------------------------------------------------------------
     def list_runs(self):
         from accelmark_tui.results.store import list_runs

@@ -93,6 +93,28 @@ HUB_SPECS = [
 ]
 
 
+async def test_an_unsubmittable_choice_is_said_before_the_run(make_app, tui):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _setup(pilot, tui)
+        note = screen.query_one("#suite-note")
+        cpu = next(r.id for r in app.services.runners() if r.id.startswith("cpu_llamacpp_"))
+        assert note.display and tui.text(note) == (
+            "suite_Quick results cannot go to the AccelMark leaderboard (it takes suite_A to suite_G only); from this "
+            f"machine suite_F could, with {cpu} and a GGUF of Qwen2.5-0.5B-Instruct.")
+        screen.query_one("#suite").value = "suite_F"
+        await tui.settle(pilot)
+        assert not note.display  # an accepted suite with its default scenarios: nothing to say
+        screen.query_one("#mode-pick").value = True
+        await pilot.pause()
+        for cb in screen.query("#scenario-picks Checkbox"):
+            cb.value = cb.name == "accuracy"
+        await pilot.pause()
+        assert note.display and tui.text(note).startswith(
+            "Not submittable as it stands: suite_F needs accuracy, offline, online and interactive; offline, online "
+            "and interactive will not run")
+
+
 async def test_hub_spec_is_checked_while_typing(make_app, tui):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
