@@ -37,7 +37,7 @@ def _first_sentence(text: str) -> str:
 
 
 NOT_HERE = "✗"
-LEGEND = f"✓ validated  ⋯ pending  — unsupported   a mark with {NOT_HERE}: cannot run here (red), alone: runs here"
+LEGEND = f"✓ validated  ⋯ pending  — unsupported   ✓{NOT_HERE} ⋯{NOT_HERE}: cannot run here (red)"
 
 
 class CatalogScreen(AccelmarkScreen):

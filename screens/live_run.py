@@ -70,7 +70,11 @@ class LiveRunScreen(SamplingScreen, AccelmarkScreen):
                 tooltip="Kill the runner now; finished scenarios are kept, the scenario in progress is lost"),
         Binding("enter", "open_detail", "Open result", id="live.open-detail",
                 tooltip="Open the finished run's detail (every table, accuracy, environment, export)"),
-        Binding("escape", "back", "Back", id="live.back", tooltip="Go back (once the run has ended)"),
+        Binding("h", "home", "Home", id="live.home", tooltip="Back to the home screen in one key"),
+        Binding("escape", "back", "Back", id="live.back", tooltip="Go back to run setup (once the run has ended)"),
+        # While the run is live Esc only says how to stop it; the footer shows no Back it would not do.
+        Binding("escape", "still_running", "Back", id="live.busy", show=False,
+                tooltip="The run is still going: s stops it"),
     ]
 
     def __init__(self, request: Any = None, *, session: Any = None, start: bool = True,
@@ -255,10 +259,12 @@ class LiveRunScreen(SamplingScreen, AccelmarkScreen):
     # -- actions ------------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         live = self.state in LIVE
-        if action in ("stop", "stop_now"):
-            return True if live else False  # hidden once the run has ended
+        if action in ("stop", "stop_now", "still_running"):
+            return live  # hidden once the run has ended
+        if action in ("back", "home"):
+            return not live  # offered once the run has ended
         if action == "open_detail":
-            return True if self._result_dir() is not None else None
+            return self._result_dir() is not None  # shown only where there is a result to open
         return True
 
     def action_stop(self) -> None:
@@ -304,12 +310,15 @@ class LiveRunScreen(SamplingScreen, AccelmarkScreen):
 
         self.app.push_screen(RunDetailScreen(str(path)))
 
+    def action_still_running(self) -> None:
+        self.notify("The run is still going: press s to stop it (finished scenarios are kept), or wait.",
+                    title="Run in progress")
+
     def action_back(self) -> None:
-        if self.state in ("preparing", "running", "stopping"):
-            self.notify("The run is still going: press s to stop it (finished scenarios are kept), or wait.",
-                        title="Run in progress")
-            return
         self.app.pop_screen()
+
+    def action_home(self) -> None:
+        self.app.action_go_home()
 
     # -- the fixed-rate redraw ------------------------------------------------------------------------
     def _redraw(self, force: bool = False) -> None:

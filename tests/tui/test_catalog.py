@@ -43,7 +43,7 @@ async def test_matrix_has_every_runner_and_suite_with_symbols(make_app, tui):
         nvidia = next(i for i, k in enumerate(table.rows) if str(k.value).startswith("nvidia_llamacpp_"))
         quick = next(i for i, k in enumerate(table.columns) if str(k.value) == "suite_Quick")
         assert str(table.get_cell_at(Coordinate(nvidia, quick))).endswith("✗")
-        assert "✗: cannot run here" in tui.text(screen.query_one("#legend"))
+        assert "✓✗ ⋯✗: cannot run here" in tui.text(screen.query_one("#legend"))
         # The cursor starts on the recommended pair for the quick suite.
         row = str(list(table.rows)[table.cursor_coordinate.row].value)
         col = str(list(table.columns)[table.cursor_coordinate.column].value)

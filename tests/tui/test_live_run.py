@@ -441,3 +441,35 @@ def test_status_and_summary_words(clock):
     assert "[b]Stopped[/b] after 38s." in done and "offline: c=1: 96.41 tok/s" in done
     assert "kept \\[offline]" in done and "enter" in done  # outside text is escaped, not markup
     assert "enter" not in failure("The runner process exited with status 1.", False)
+
+
+@pytest.mark.anyio
+async def test_keys_offered_are_the_keys_that_work_and_one_key_goes_home(live_app, clock, services):
+    """While running: stop keys only (no Open result, no Back); after the run: Open, Back and h → home."""
+    from accelmark_tui.engine.session import RunOutcome
+    from accelmark_tui.screens.live_run import LiveRunScreen
+
+    live = fixed_live(clock)
+    session = fake_session(live)
+    screen = LiveRunScreen(session=session, start=False)
+    app = live_app(lambda: screen, services=services)
+
+    def shown() -> set[str]:
+        return {b.id for _, b, enabled, _ in screen.active_bindings.values() if b.show and enabled}
+
+    async with app.run_test(size=SIZES["small"]) as pilot:
+        await settle(pilot)
+        screen._set_state("running")
+        await pilot.pause()
+        assert {"live.stop", "live.stop-now"} <= shown()
+        assert not shown() & {"live.open-detail", "live.back", "live.home"}
+        await pilot.press("escape")  # says how to stop instead of leaving
+        await pilot.pause()
+        assert app.screen is screen and any(n.title == "Run in progress" for n in app._notifications)
+        live.phase = "finished"
+        screen._finished(RunOutcome(session.run_dir.path, "complete", list(SCENARIOS), "done"))
+        await pilot.pause(0.2)
+        assert {"live.open-detail", "live.back", "live.home"} <= shown() and "live.stop" not in shown()
+        await pilot.press("h")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "HomeScreen" and len(app.screen_stack) == 1
