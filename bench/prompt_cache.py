@@ -15,6 +15,7 @@ prefill and decode, not the cache.
 
     python bench/prompt_cache.py [--rounds 3] [--requests 32] [--levels 1,2,4] [--threads N] [--json]
     python bench/prompt_cache.py --rounds 1 --requests 4      # smoke check (~2 minutes on 2 cores)
+    python bench/prompt_cache.py --checkout /path/to/older/worktree   # the same figures from another version
 """
 
 from __future__ import annotations
@@ -94,26 +95,29 @@ class Server:
                 self.proc.wait()
 
 
-def sweep(base_url: str, home: Path, levels: str, requests: int) -> dict:
-    """One `accelmark run` of the sweep; returns metrics.sweep of its result."""
+def sweep(base_url: str, home: Path, levels: str, requests: int, checkout: Path = ROOT) -> dict:
+    """One `accelmark run` of the sweep (the accelmark in ``checkout``); returns metrics.sweep of its result."""
     env = dict(os.environ, ACCELMARK_DATA_DIR=str(home / "data"), ACCELMARK_CONFIG_DIR=str(home / "config"),
-               ACCELMARK_CACHE_DIR=str(home / "cache"), PYTHONPATH=str(ROOT))
+               ACCELMARK_CACHE_DIR=str(home / "cache"), PYTHONPATH=str(checkout))
     cmd = [sys.executable, "-m", "accelmark_tui", "run", "--runner", "other_openai_endpoint", "--base-url", base_url,
            "--scenario", "sweep", "--levels", levels, "--requests", str(requests), "--runs", "1",
            "--output-dir", str(home / "results"), "--json"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=3600, stdin=subprocess.DEVNULL)
+    # cwd too: `python -m` puts the working folder ahead of PYTHONPATH.
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=3600, stdin=subprocess.DEVNULL,
+                          cwd=checkout)
     if proc.returncode != 0:
         raise SystemExit(f"accelmark run failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
     run_dir = Path(json.loads(proc.stdout)["run_dir"])
     return json.loads((run_dir / "result.json").read_text())["metrics"]["sweep"]
 
 
-def measure(binary: Path, gguf: Path, threads: int, cache: bool, work: Path, levels: str, requests: int) -> dict:
+def measure(binary: Path, gguf: Path, threads: int, cache: bool, work: Path, levels: str, requests: int,
+            checkout: Path = ROOT) -> dict:
     work.mkdir(parents=True)
     srv = Server(binary, gguf, threads, cache, work / "server.log")
     try:
         srv.wait_ready()
-        block = sweep(srv.base_url, work, levels, requests)
+        block = sweep(srv.base_url, work, levels, requests, checkout)
     finally:
         srv.stop()
     top = max(block["points"], key=lambda p: p["concurrency"])
@@ -137,6 +141,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="llama-server -t (default: all cores but one, left to the client)")
     ap.add_argument("--server", type=Path, default=TOOLS_DIR / "llama-server", help="llama-server binary")
     ap.add_argument("--json", action="store_true", help="print the rounds and the ratio as JSON")
+    ap.add_argument("--checkout", type=Path, default=ROOT,
+                    help="the accelmark source tree to run (default this one; e.g. a worktree of an older commit "
+                         "to show the figures before prompts were drawn without replacement)")
     args = ap.parse_args(argv)
     if args.rounds < 1 or args.requests < 1:
         ap.error("--rounds and --requests must be at least 1")
@@ -148,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         for rnd in range(args.rounds):
             for cache in (True, False):
                 row = measure(args.server, gguf, args.threads, cache, Path(tmp) / f"r{rnd}-{cache}",
-                              args.levels, args.requests)
+                              args.levels, args.requests, args.checkout.resolve())
                 row["round"] = rnd + 1
                 rows.append(row)
                 if not args.json:
