@@ -253,7 +253,7 @@ def test_sweep_result_passes_the_upstream_schemas(sweep_run):
     assert ident.run_id == doc["meta"]["run_id"] and ident.run_name == doc["meta"]["run_name"] == run.dir.name
 
 
-def test_sweep_points_cover_every_level_and_batching_pays(sweep_run):
+def test_sweep_points_cover_every_level_and_slots_share_the_server(sweep_run):
     run = _ok(sweep_run)
     sweep = run.doc()["metrics"]["sweep"]
     assert json.loads((run.dir / "sweep" / "sweep.json").read_text())["metrics"]["sweep"]["points"] == sweep["points"]
@@ -264,8 +264,11 @@ def test_sweep_points_cover_every_level_and_batching_pays(sweep_run):
         assert p["output_tokens_per_sec"] > 0, p
         assert p["ttft_ms_p50"] > 0, p
         assert p["ttft_ms_p50"] <= p["ttft_ms_p99"], p
-    # llama-server decodes the 4 slots in one batch: more tokens per second in total.
-    assert points[4]["output_tokens_per_sec"] > points[1]["output_tokens_per_sec"], points
+    # llama-server shares its compute between the 4 slots: each user is served more slowly than alone.
+    # (It used to assert that c=4 gave more tok/s in total; that held only while every level re-sent
+    # the same prompts and the server's prompt cache skipped their prefill. With unique prompts, on a
+    # 2-core CPU, four sequences cost about four times one: 43.5 against 44.7 tok/s in the first CI run.)
+    assert points[4]["tokens_per_sec_per_user"] < points[1]["tokens_per_sec_per_user"], points
     assert sweep["pareto_front"], sweep
 
 
