@@ -18,12 +18,13 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from accelmark_tui.scenarios.format import fmt, quant_label
 from accelmark_tui.scenarios.headline import DEFINITION, NAME
+from accelmark_tui.screens.catalog import short_runner
 from accelmark_tui.screens.widgets.tables import fill_table
 from accelmark_tui.ui.base import AccelmarkScreen
 
-# Most telling first: at 80 columns chip, suite and runner scroll off to the right (one machine's
-# history usually shares them).
-COLUMNS = [" ", "date", "model", "quant", "status", NAME, "TTFT ms", "acc", "chip", "suite", "runner"]
+# Most telling first: what ran (model, quant, runner without its version hash), then its figures; at
+# 80 columns chip and suite scroll off to the right (one machine's history usually shares them).
+COLUMNS = [" ", "date", "model", "quant", "runner", "status", NAME, "TTFT ms", "acc", "chip", "suite"]
 
 
 def _short(text: Any, width: int) -> str:
@@ -37,10 +38,13 @@ def run_row(run: Any, mark: str = "") -> list[Any]:
     status = run.status + (" (earlier)" if run.archived else "")
     style = {"complete": "", "running": "bold", "incomplete": "italic"}.get(run.status, "")
     model = (run.model_id or "-").split("/")[-1]
+    speed = fmt(run.decode_tok_s, 1)
+    if run.status == "running" and run.decode_tok_s is None:
+        speed = "measuring…"  # not "-": the figures are on their way
     return [Text(mark, style="bold"), run.date or "-", _short(model, 24), quant_label(run.quantization),
-            Text(status, style=style),
-            Text(fmt(run.decode_tok_s, 1), justify="right"), Text(fmt(run.interactive_ttft_p50_ms, 1), justify="right"),
-            Text(acc, justify="right"), _short(run.chip, 22), run.suite_id or "-", _short(run.runner_id, 32)]
+            short_runner(run.runner_id or "-"), Text(status, style=style),
+            Text(speed, justify="right"), Text(fmt(run.interactive_ttft_p50_ms, 1), justify="right"),
+            Text(acc, justify="right"), _short(run.chip, 22), run.suite_id or "-"]
 
 
 class ResultsScreen(AccelmarkScreen):

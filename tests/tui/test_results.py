@@ -55,9 +55,10 @@ async def test_rows_newest_first_with_headline_figures(services, root):
         names = [screen.runs[str(k.value)].run_name for k in table.rows]
         assert names[1:] == [PARTIAL_NAME, EXAMPLE_NAME]  # the newer build's run is first (2026-06-02)
         first = [str(c) for c in table.get_row_at(0)]
-        assert first[1] == "2026-06-02" and "Qwen2.5-0.5B-Instruct" in first[2] and first[4] == "complete"
-        assert first[5] == "74.8" and first[6] == "23.3" and first[7] == "0.09*"
-        assert "incomplete" in str(table.get_row_at(1)[4])
+        assert first[1] == "2026-06-02" and "Qwen2.5-0.5B-Instruct" in first[2] and first[5] == "complete"
+        assert first[4] == "moorethreads_vllm_musa"  # the runner whole, only its version hash left out
+        assert first[6] == "74.8" and first[7] == "23.3" and first[8] == "0.09*"
+        assert "incomplete" in str(table.get_row_at(1)[5])
 
 
 @pytest.mark.anyio
@@ -134,3 +135,22 @@ async def test_the_quant_shows_within_80_columns(services, root):
         # the quant's last character (before its column's right padding) is on screen at 80 columns
         right_edge = sum(c.get_render_width(table) for c in list(table.columns.values())[:quant + 1])
         assert right_edge - table.cell_padding <= table.size.width == SIZES["small"][0]
+
+
+@pytest.mark.anyio
+async def test_a_run_in_progress_says_so_instead_of_dashes(services, root):
+    import os
+
+    from accelmark_tui.results.layout import RunDir, RunState
+
+    live = RunDir(root[0], "community", "intel_xeonx1_suite_Quick_cpu_llamacpp_fcba25f1_0a1b2c3d")
+    live.path.mkdir(parents=True)
+    live.save_state(RunState(status="running", scenarios_planned=["interactive"], pid=os.getpid(),
+                             started_at="2026-06-03T09:00:00+00:00"))
+    app = _app(services, root)
+    async with app.run_test(size=SIZES["wide"]) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one("#results-table")
+        row = next(i for i, k in enumerate(table.rows) if Path(str(k.value)).name == live.run_name)
+        cells = [str(c) for c in table.get_row_at(row)]
+        assert cells[5] == "running" and cells[6] == "measuring…"
