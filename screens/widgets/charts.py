@@ -101,10 +101,11 @@ class LiveChart(CachedRows, Widget, can_focus=False):
         self._fingerprint: tuple | None = None
 
     def key_title(self, title: str, lines: Sequence[tuple[str, str]]) -> None:
-        """The border title doubles as the legend (coloured labels): an in-plot legend box would
-        hide the newest points on a chart this small."""
-        keys = " ".join(f"[${colour}]━{label}[/]" for colour, label in lines)
-        self.border_title = f"{title} {keys}" if keys else title
+        """The title (what and its unit) on the top border, the legend (coloured labels) on the bottom
+        one: an in-plot legend box would hide the newest points, and both on one border were cut at
+        80 columns ("TPOT …")."""
+        self.border_title = title
+        self.border_subtitle = " ".join(f"[${colour}]━{label}[/]" for colour, label in lines)
 
     def show(self, lines: Sequence[Line]) -> bool:
         """Re-plot when any series changed; returns whether it did."""

@@ -473,3 +473,21 @@ async def test_keys_offered_are_the_keys_that_work_and_one_key_goes_home(live_ap
         await pilot.press("h")
         await pilot.pause()
         assert type(app.screen).__name__ == "HomeScreen" and len(app.screen_stack) == 1
+
+
+@pytest.mark.anyio
+async def test_chart_titles_fit_at_80_columns(live_app, clock, services):
+    """The latency chart's title and legend used to share one border and were cut ("━TPOT …")."""
+    from accelmark_tui.screens.live_run import LiveRunScreen
+
+    screen = LiveRunScreen(session=fake_session(fixed_live(clock)), start=False)
+    app = live_app(lambda: screen, services=services)
+    async with app.run_test(size=SIZES["small"]) as pilot:
+        await settle(pilot)
+        chart = screen.query_one("#chart-latency")
+        import re
+
+        for text in (chart.border_title, chart.border_subtitle):
+            plain = re.sub(r"\[/?[^\]]*\]", "", text)  # Textual's [$colour]…[/] tags
+            assert len(plain) + 4 <= chart.outer_size.width, plain  # two corners and a space each side
+        assert "TPOT p50" in chart.border_subtitle and chart.border_title == "Latency ms"
