@@ -22,9 +22,10 @@ from accelmark_tui.screens.catalog import short_runner
 from accelmark_tui.screens.widgets.tables import fill_table
 from accelmark_tui.ui.base import AccelmarkScreen
 
-# Most telling first: what ran (model, quant, runner without its version hash), then its figures; at
-# 80 columns chip and suite scroll off to the right (one machine's history usually shares them).
-COLUMNS = [" ", "date", "model", "quant", "runner", "status", NAME, "TTFT ms", "acc", "chip", "suite"]
+# Most telling first: what ran (model, quant), how it went, its figures, then the runner without its
+# version hash (whole at 120 columns); at 80 columns runner, chip and suite scroll off to the right
+# (one machine's history usually shares them) and the headline stays whole.
+COLUMNS = [" ", "date", "model", "quant", "status", NAME, "TTFT ms", "acc", "runner", "chip", "suite"]
 
 
 def _short(text: Any, width: int) -> str:
@@ -42,9 +43,9 @@ def run_row(run: Any, mark: str = "") -> list[Any]:
     if run.status == "running" and run.decode_tok_s is None:
         speed = "measuring…"  # not "-": the figures are on their way
     return [Text(mark, style="bold"), run.date or "-", _short(model, 24), quant_label(run.quantization),
-            short_runner(run.runner_id or "-"), Text(status, style=style),
-            Text(speed, justify="right"), Text(fmt(run.interactive_ttft_p50_ms, 1), justify="right"),
-            Text(acc, justify="right"), _short(run.chip, 22), run.suite_id or "-"]
+            Text(status, style=style), Text(speed, justify="right"),
+            Text(fmt(run.interactive_ttft_p50_ms, 1), justify="right"), Text(acc, justify="right"),
+            short_runner(run.runner_id or "-"), _short(run.chip, 22), run.suite_id or "-"]
 
 
 class ResultsScreen(AccelmarkScreen):

@@ -55,10 +55,10 @@ async def test_rows_newest_first_with_headline_figures(services, root):
         names = [screen.runs[str(k.value)].run_name for k in table.rows]
         assert names[1:] == [PARTIAL_NAME, EXAMPLE_NAME]  # the newer build's run is first (2026-06-02)
         first = [str(c) for c in table.get_row_at(0)]
-        assert first[1] == "2026-06-02" and "Qwen2.5-0.5B-Instruct" in first[2] and first[5] == "complete"
-        assert first[4] == "moorethreads_vllm_musa"  # the runner whole, only its version hash left out
-        assert first[6] == "74.8" and first[7] == "23.3" and first[8] == "0.09*"
-        assert "incomplete" in str(table.get_row_at(1)[5])
+        assert first[1] == "2026-06-02" and "Qwen2.5-0.5B-Instruct" in first[2] and first[4] == "complete"
+        assert first[8] == "moorethreads_vllm_musa"  # the runner whole, only its version hash left out
+        assert first[5] == "74.8" and first[6] == "23.3" and first[7] == "0.09*"
+        assert "incomplete" in str(table.get_row_at(1)[4])
 
 
 @pytest.mark.anyio
@@ -132,9 +132,23 @@ async def test_the_quant_shows_within_80_columns(services, root):
         row = next(i for i, k in enumerate(table.rows) if Path(str(k.value)).name == EXAMPLE_NAME)
         assert str(table.get_row_at(row)[quant]) == "Q8_0"
         assert "Q8_0" not in str(table.get_row_at(row)[2])  # the model cell is the model's name alone
-        # the quant's last character (before its column's right padding) is on screen at 80 columns
-        right_edge = sum(c.get_render_width(table) for c in list(table.columns.values())[:quant + 1])
-        assert right_edge - table.cell_padding <= table.size.width == SIZES["small"][0]
+        # the quant's and the headline's last characters (before the right padding) are on screen at 80
+        # columns (the headline used to end "decode tok" / "108" there)
+        for name in ("quant", "decode tok/s"):
+            last = [c.label.plain for c in table.columns.values()].index(name)
+            right_edge = sum(c.get_render_width(table) for c in list(table.columns.values())[:last + 1])
+            assert right_edge - table.cell_padding <= table.size.width == SIZES["small"][0], name
+
+
+@pytest.mark.anyio
+async def test_the_runner_is_whole_at_120_columns(services, root):
+    app = _app(services, root)
+    async with app.run_test(size=SIZES["wide"]) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one("#results-table")
+        last = [c.label.plain for c in table.columns.values()].index("runner")
+        right_edge = sum(c.get_render_width(table) for c in list(table.columns.values())[:last + 1])
+        assert right_edge - table.cell_padding <= table.size.width == SIZES["wide"][0]
 
 
 @pytest.mark.anyio
@@ -153,4 +167,4 @@ async def test_a_run_in_progress_says_so_instead_of_dashes(services, root):
         table = app.screen.query_one("#results-table")
         row = next(i for i, k in enumerate(table.rows) if Path(str(k.value)).name == live.run_name)
         cells = [str(c) for c in table.get_row_at(row)]
-        assert cells[5] == "running" and cells[6] == "measuring…"
+        assert cells[4] == "running" and cells[5] == "measuring…"
