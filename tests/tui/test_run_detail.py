@@ -119,6 +119,10 @@ async def test_unknown_run_is_an_error_dialog(services, root):
     app = screen_app(lambda: RunDetailScreen("no-such-run"), services_for(services, root[0]))
     async with app.run_test(size=SIZES["wide"]) as pilot:
         await settle(pilot)
+        for _ in range(100):  # the worker's failure reaches the app as a message: on a loaded machine a frame later
+            if isinstance(app.screen, ErrorModal):
+                break
+            await pilot.pause(0.05)
         assert isinstance(app.screen, ErrorModal) and "No run named 'no-such-run'" in app.screen.text
 
 
