@@ -13,7 +13,7 @@ import json
 import os
 import queue
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -29,58 +29,13 @@ from accelmark_tui.engine.host import PeakRss, RunnerProcess, describe_exit
 from accelmark_tui.engine.live import LiveRun
 from accelmark_tui.engine.messages import Bye, Fatal, Loaded, Message, ScenarioEnd, ScenarioStart, ScenarioStopped
 from accelmark_tui.engine.records import read_records
+from accelmark_tui.engine.request import RunOutcome, RunRequest  # noqa: F401  (re-exported: callers import them here)
 from accelmark_tui.engine.resultdoc import ResultWriter, framework_version_of
 from accelmark_tui.engine.workload import load_accuracy_items
 from accelmark_tui.errors import RunnerFailed, UsageError
 from accelmark_tui.results import background
 from accelmark_tui.results.partial import sentence as partial_sentence
 from accelmark_tui.scenarios import registry
-
-
-@dataclass
-class RunRequest:
-    runner: str | None = None
-    suite: str | None = None
-    model: str | None = None
-    scenario: str = "default"
-    runs: int | None = None
-    warmup: int | None = None
-    threads: int | None = None
-    max_tokens: int | None = None
-    tier: str = "community"
-    submitter: str | None = None
-    output_dir: str | None = None
-    force: bool = False
-    # Load shape (any runner).
-    arrival: str = "poisson"
-    levels: list[int] | None = None
-    requests: int | None = None
-    sla_ttft_ms: float | None = None
-    sla_tpot_ms: float | None = None
-    peak_start: float | None = None
-    peak_max: float | None = None
-    # Endpoint runner: --model is the served model name there.
-    base_url: str | None = None
-    api_key_env: str | None = None
-    api: str | None = None
-    serve_cmd: str | None = None
-    chip: str | None = None
-    chip_count: int | None = None
-    precision: str | None = None
-    model_id: str | None = None
-    model_revision: str | None = None
-    connect_timeout_s: float | None = None
-    first_byte_timeout_s: float | None = None
-    idle_timeout_s: float | None = None
-
-
-@dataclass
-class RunOutcome:
-    run_dir: Path
-    status: str  # complete | incomplete | stopped | already-complete
-    scenarios_done: list[str] = field(default_factory=list)
-    message: str = ""
-    scenarios_partial: list[str] = field(default_factory=list)  # stopped part-way, kept as partial blocks
 
 
 class RunSession:
