@@ -132,7 +132,8 @@ class SubmitScreen(AccelmarkScreen):
             try:
                 login = services.github_login(token)
             except AccelmarkError as exc:
-                account_error, rejected = user_message(exc), getattr(exc, "status", 0) == 401
+                # 401: bad or expired; 403 here: a classic token without public_repo. Else: not checked (network).
+                account_error, rejected = user_message(exc), getattr(exc, "status", 0) in (401, 403)
         profile = services.profile()
         plan = services.submit_preview(rd, repo, login)
         self.post_message(self.Checked(token, login, account_error, rejected, repo, profile, plan))
@@ -152,6 +153,11 @@ class SubmitScreen(AccelmarkScreen):
                               "gave none.")
         elif message.rejected:
             panel.show_reason(f"The token from {message.token.source} was refused: {message.account_error}")
+        elif message.login is None:
+            panel.show_reason(f"The token from {message.token.source} could not be checked: "
+                              f"{message.account_error} ctrl+r tries again; or paste another below.")
+        self.set_class(message.token is not None and message.login is None and not message.rejected,
+                       "-token-unchecked")
         if self.login is None and (message.token is None or message.rejected):
             self._set_state("no-token")
             self.query_one("#token-input", Input).focus()
@@ -194,7 +200,7 @@ class SubmitScreen(AccelmarkScreen):
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "submit":
-            return True if self._can_submit() else None  # shown, greyed, until it can go
+            return True  # always answers: when it cannot send, it says why (a greyed key would do nothing)
         if action == "open_pr":
             return True if self.pr_url else False  # appears with the link
         if action in ("recheck", "profile"):
@@ -238,8 +244,21 @@ class SubmitScreen(AccelmarkScreen):
         self.app.push_screen(ProfileModal(initial), done)
 
     # -- submitting (thread worker; steps arrive as messages) -----------------------------------
+    def _why_not(self) -> str:
+        """Why ctrl+s cannot send now, in one sentence."""
+        if self.state == "checking":
+            return "Still checking the run and your GitHub account; ctrl+s sends once that is done."
+        if self.state == "submitting":
+            return "The submission is being sent; wait for its last step."
+        if self.plan is not None and not self.plan.ok:
+            return self.app.services.blocked_sentence(self.plan.checks)
+        if self.has_class("-token-unchecked"):
+            return f"Your GitHub account could not be checked ({self.account_error.rstrip('.')}); ctrl+r tries again."
+        return "Submitting needs a GitHub token: paste one in the box above, or set GITHUB_TOKEN and press ctrl+r."
+
     def action_submit(self) -> None:
         if not self._can_submit():
+            self.notify(self._why_not(), title="Nothing sent", severity="warning")
             return
         if self.profile is None and not self.app.profile_skipped:
             self.action_profile(then_submit=True)  # first time: who gets credit, then on to GitHub

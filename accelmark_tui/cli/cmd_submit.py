@@ -35,15 +35,46 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=run)
 
 
-def _preview(plan: Any) -> str:
+def _checklist(plan: Any) -> str:
     from accelmark_tui.cli.cmd_validate import render_checks
 
-    parts = [f"Checklist for {plan.run_name}:", render_checks(plan.checks)]
-    if plan.bundle is not None:
-        head = "Files (runners/ ones only if the repository lacks the runner):" if plan.bundle.runner_files else "Files:"
-        parts += ["", head, *[f"  {f}" for f in plan.files()], "",
-                  f"Branch: {plan.branch}", f"PR title: {plan.title}", "", plan.body]
+    return "\n".join([f"Checklist for {plan.run_name}:", render_checks(plan.checks)])
+
+
+def _sending(plan: Any) -> str:
+    """Files, branch and PR text; marked as not sendable yet when an item blocks."""
+    if plan.bundle is None:
+        return plan.withheld
+    parts = ["", "Not sendable yet: this is what goes once the ✗ items above are fixed."] if not plan.ok else []
+    head = "Files (runners/ ones only if the repository lacks the runner):" if plan.bundle.runner_files else "Files:"
+    parts += ["", head, *[f"  {f}" for f in plan.files()], ""]
+    if plan.login_pending:
+        parts += ["Submitter: your GitHub login (from GITHUB_TOKEN, GH_TOKEN or `gh auth token`) is stamped into the "
+                  "run when submitting, which changes its run id, run name and branch."]
+    parts += [f"Branch: {plan.branch}" + (" (before the login is stamped)" if plan.login_pending else ""),
+              f"PR title: {plan.title}", "", plan.body]
     return "\n".join(parts)
+
+
+def _preview(plan: Any) -> str:
+    return _checklist(plan) + "\n" + _sending(plan)
+
+
+def _ask_token() -> Any:
+    """The token, pasted on the terminal (hidden, kept in memory only); none pasted: how to get one."""
+    import getpass
+
+    from accelmark_tui.submit.auth import HOW_TO_GET_ONE, MissingToken, Token
+
+    sys.stderr.write("\nNo GitHub token in GITHUB_TOKEN, GH_TOKEN or `gh auth token`. Paste one (public_repo scope; "
+                     "hidden, never stored), or press Enter to stop.\n")
+    try:
+        value = getpass.getpass("GitHub token: ", stream=sys.stderr)
+    except (EOFError, KeyboardInterrupt):
+        value = ""
+    if not value.strip():
+        raise MissingToken(HOW_TO_GET_ONE)
+    return Token(value, "the terminal")
 
 
 def _confirm(question: str) -> bool:
@@ -84,17 +115,34 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("Submitting needs a confirmation and there is no terminal to ask on; pass --yes to submit "
                          "without a prompt.")
 
-    from accelmark_tui.submit.auth import require_token
+    from accelmark_tui.submit.auth import HOW_TO_GET_ONE, MissingToken, find_token
+    from accelmark_tui.submit.checklist import blocking
     from accelmark_tui.submit.github import GitHubClient
 
-    token = require_token()
+    # The checklist first, from this machine alone: what blocks is known before a token is asked for.
+    profile = profile_or_none()
+    submission_type = profile.submission_type if profile else None
+    local = plan(rd, repo=repo, login=profile.submitted_by if profile else None, submission_type=submission_type)
+    if not args.yes:
+        out(_checklist(local), sys.stderr)
+    if [c for c in blocking(local.checks) if c.name != "submitter"]:  # the token's login settles "submitter"
+        if args.yes:
+            out(_checklist(local), sys.stderr)
+        else:
+            out(_sending(local), sys.stderr)
+        raise SubmitBlocked(blocked_sentence(local.checks), local.checks)
+
+    token = find_token() or (_ask_token() if not args.yes else None)
+    if token is None:
+        raise MissingToken(HOW_TO_GET_ONE)
     timeout = float(os.environ.get("ACCELMARK_GITHUB_TIMEOUT") or 20)
     with GitHubClient(token, api_url, timeout=timeout) as client:
         if not args.yes:
             login = client.user_login()
-            profile = profile_or_none()
-            preview = plan(rd, repo=repo, login=login, submission_type=profile.submission_type if profile else None)
-            out(_preview(preview), sys.stderr)
+            preview = plan(rd, repo=repo, login=login, submission_type=submission_type)
+            if [c.to_dict() for c in preview.checks] != [c.to_dict() for c in local.checks]:
+                out(f"\nAs @{login}:\n" + _checklist(preview), sys.stderr)
+            out(_sending(preview), sys.stderr)
             if not preview.ok:
                 raise SubmitBlocked(blocked_sentence(preview.checks), preview.checks)
             if not _confirm(f"\nSubmit {preview.run_name} to {repo} as @{login}? [y/N] "):

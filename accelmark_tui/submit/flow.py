@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from accelmark_tui.config import DEFAULT_REPO, profile_or_none
+from accelmark_tui.config import DEFAULT_REPO, PLACEHOLDER_SUBMITTER, profile_or_none
 from accelmark_tui.errors import AccelmarkError, SubmitBlocked, UsageError
 from accelmark_tui.results.identity import identity_from_result
 from accelmark_tui.results.layout import RunDir, read_json
@@ -27,6 +27,10 @@ from accelmark_tui.submit.checklist import Check, blocking, build_checklist, sui
 
 StepCallback = Callable[[str, str, str], None]
 STEPS = ("account", "identity", "validate", "fork", "branch", "commit", "pr")
+# Failing any of these makes the PR text untrustworthy or unbuildable, so no preview is shown
+# (an edited figure must never reach even a previewed PR body); other items only block sending.
+WITHHOLD_PREVIEW = ("figures", "run identity", "required files", "result.json schema", "env_info.json schema")
+LOGIN_TO_STAMP = "‹your GitHub login, stamped when submitting›"
 
 
 @dataclass
@@ -40,6 +44,8 @@ class Plan:
     title: str = ""
     body: str = ""
     include_runner: bool = True  # until the target repository is asked
+    withheld: str = ""  # why the files and PR text are not shown, when they are not
+    login_pending: bool = False  # no login known yet: submitting re-stamps run id, name and branch
     scenarios: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
 
     @property
@@ -52,7 +58,8 @@ class Plan:
     def to_dict(self) -> dict[str, Any]:
         return {"run_dir": str(self.run_dir), "run_name": self.run_name, "submitted_by": self.login, "ok": self.ok,
                 "checks": [c.to_dict() for c in self.checks], "files": self.files(), "branch": self.branch,
-                "title": self.title, "body": self.body}
+                "title": self.title, "body": self.body, "preview_withheld": self.withheld or None,
+                "login_to_stamp": self.login_pending}
 
 
 @dataclass
@@ -90,15 +97,24 @@ def _recorded_submitter(rd: RunDir) -> str | None:
 
 
 def _complete(rd: RunDir, checks: list[Check], login: str | None) -> Plan:
+    """The plan; files and PR text are previewed even when an item blocks, unless it makes them untrustworthy."""
     plan = Plan(rd.path, rd.run_name, login, checks)
-    if plan.ok:
-        plan.bundle = build_bundle(rd)
-        plan.run_name = plan.bundle.run_name
-        plan.branch = branch_name(plan.bundle.result)
-        from accelmark_tui.results.store import load_run
+    bad = [c.name for c in blocking(checks) if c.name in WITHHOLD_PREVIEW]
+    if bad:
+        plan.withheld = (f"The files and pull request text are not shown while '{bad[0]}' fails: they would carry "
+                         "figures that cannot be trusted.")
+        return plan
+    plan.bundle = build_bundle(rd)
+    plan.run_name = plan.bundle.run_name
+    plan.branch = branch_name(plan.bundle.result)
+    from accelmark_tui.results.store import load_run
 
-        plan.scenarios = load_run(rd).scenarios
-        plan.title, plan.body = pr_text(plan.bundle, include_runner=plan.include_runner, scenarios=plan.scenarios)
+    plan.scenarios = load_run(rd).scenarios
+    plan.title, plan.body = pr_text(plan.bundle, include_runner=plan.include_runner, scenarios=plan.scenarios)
+    recorded = _recorded_submitter(rd)
+    if not login and (not recorded or recorded == PLACEHOLDER_SUBMITTER):
+        plan.login_pending = True
+        plan.body = plan.body.replace(f"@{recorded}", f"@{LOGIN_TO_STAMP}")
     return plan
 
 

@@ -142,7 +142,22 @@ class GitHubClient:
     # ── accounts and repositories ────────────────────────────────────────────
 
     def user_login(self) -> str:
-        return str(self._json("GET", "/user", what="read the token owner's account")["login"])
+        """The token owner's login; a classic token without a repository scope is refused here, before any change.
+
+        Classic tokens list their scopes in ``X-OAuth-Scopes``; fine-grained ones send no such header, so
+        their permissions are only known when a later call is refused (403, with the same hint).
+        """
+        resp = self.request("GET", "/user", what="read the token owner's account")
+        login = str(resp.json()["login"])
+        header = resp.headers.get("X-OAuth-Scopes")
+        if header is not None:
+            scopes = {s.strip() for s in header.split(",") if s.strip()}
+            if not scopes & {"repo", "public_repo"}:
+                have = ", ".join(sorted(scopes)) or "none"
+                raise GitHubError(f"The token of @{login} lacks the public_repo scope (its scopes: {have}), so it "
+                                  "cannot fork or open a pull request; create one with public_repo at "
+                                  "https://github.com/settings/tokens.", 403, "missing scope")
+        return login
 
     def repo(self, full_name: str) -> dict[str, Any]:
         return self._json("GET", f"/repos/{full_name}", what=f"read the repository {full_name}")

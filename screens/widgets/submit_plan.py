@@ -47,8 +47,10 @@ def checks_summary(checks: list[Any]) -> str:
 def files_text(plan: Any) -> Text:
     """The files the pull request sends (runners/ ones only when the target lacks the runner)."""
     if plan.bundle is None:
-        return Text("Listed once nothing in the checklist blocks the run.", style="dim")
+        return Text(plan.withheld or "Listed once the run has been checked.", style="dim")
     text = Text()
+    if not plan.ok:
+        text.append("Not sendable yet: these go once the ✗ items above are fixed.\n", style="bold")
     for path in plan.files():
         text.append(f"{path}\n")
     note = "Samples, logs and .accelmark/ stay on this machine."
@@ -61,8 +63,13 @@ def files_text(plan: Any) -> Text:
 def pr_preview(plan: Any) -> Group | Text:
     """Branch, title and body of the pull request, exactly as they will be sent."""
     if plan.bundle is None:
-        return Text("Shown once nothing in the checklist blocks the run.", style="dim")
+        return Text(plan.withheld or "Shown once the run has been checked.", style="dim")
     head = Text()
+    if not plan.ok:
+        head.append("Not sendable yet: this is the text once the ✗ items above are fixed.\n", style="bold")
+    if plan.login_pending:
+        head.append("Your GitHub login is stamped into the run when submitting; its run id, name and branch "
+                    "change then.\n", style="bold")
     head.append("Branch  ", style="bold")
     head.append(f"{plan.branch}\n")
     head.append("Title   ", style="bold")

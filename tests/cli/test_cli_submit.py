@@ -158,3 +158,83 @@ def test_repo_default_comes_from_settings(env, root, server, tmp_path):
     (config / "settings.json").write_text("{")
     broken = accelmark(env, "validate", str(run))
     assert broken.returncode == 2 and "settings.json are unreadable" in broken.stderr
+
+
+def test_dry_run_previews_a_blocked_run(env, root, server):
+    """Blocked by items a submitter can fix: the files and PR text are still shown, marked, and the exit is 2."""
+    run = gs.make_run(root, edit=lambda d: d.update(suite_id="suite_Quick"), submitted_by="unsubmitted")
+    no_token = {k: v for k, v in env.items() if k != "GITHUB_TOKEN"}
+    proc = accelmark(no_token, "submit", str(run), "--dry-run")
+    assert proc.returncode == 2 and "and 1 more item(s)" in proc.stderr  # the submitter and the suite
+    text = proc.stdout
+    assert "✗ submitter" in text and "fix: Run suite F to get a submittable result" in text
+    assert text.index("✗ suite accepted") < text.index("Not sendable yet") < text.index("PR title: [Community]")
+    assert f"results/community/{run.name}/result.json" in text and "## How to reproduce" in text
+    # The login is not known yet: the body says it will be stamped; it never claims "@unsubmitted".
+    assert "stamped into the run when submitting" in text and "(before the login is stamped)" in text
+    assert "@‹your GitHub login, stamped when submitting›" in text and "@unsubmitted" not in text
+    data = json.loads(accelmark(no_token, "submit", str(run), "--dry-run", "--json").stdout)
+    assert not data["ok"] and data["title"].startswith("[Community]") and len(data["files"]) == 6
+    assert data["login_to_stamp"] is True and data["preview_withheld"] is None
+    assert server.state.requests == []
+
+
+def test_scopeless_classic_token_is_named_before_anything_changes(env, root, server):
+    run = gs.make_run(root, submitted_by="unsubmitted")
+    server.state.scopes[TOKEN] = "read:user, gist"
+    proc = accelmark(env, "submit", str(run), "--yes")
+    assert proc.returncode == 2 and "lacks the public_repo scope (its scopes: gist, read:user)" in proc.stderr
+    assert server.state.count("POST", ".") == 0 and run.exists()  # not forked, not re-stamped
+    server.state.scopes[TOKEN] = "public_repo, read:user"
+    assert accelmark(env, "submit", str(run), "--yes").returncode == 0
+
+
+def _pty_submit(env, run, answers):
+    """Run `accelmark submit RUN` on a terminal, answering each prompt in ``answers`` (prompt → reply)."""
+    import pty
+    import select
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "accelmark_tui", "submit", str(run)], env=env, stdin=slave,
+                            stdout=subprocess.PIPE, stderr=slave, close_fds=True)
+    os.close(slave)
+    def read() -> bytes:
+        try:
+            return os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            return b""
+
+    seen = b""
+    for prompt, reply in answers:
+        while prompt not in seen:
+            ready, _, _ = select.select([master], [], [], 30)
+            assert ready, seen.decode(errors="replace")
+            chunk = read()
+            if not chunk:
+                break
+            seen += chunk
+        if prompt not in seen:
+            break
+        os.write(master, reply)
+    out, _ = proc.communicate(timeout=60)
+    while select.select([master], [], [], 0.2)[0] and (chunk := read()):
+        seen += chunk
+    os.close(master)
+    return proc.returncode, out.decode(), seen.decode(errors="replace")
+
+
+def test_terminal_shows_the_checklist_before_asking_for_a_token(env, root, server):
+    run = gs.make_run(root, submitted_by="unsubmitted")
+    no_token = {k: v for k, v in env.items() if k != "GITHUB_TOKEN"}
+    rc, out, seen = _pty_submit(no_token, run, [(b"GitHub token: ", TOKEN.encode() + b"\n"), (b"[y/N]", b"y\n")])
+    assert seen.index("Checklist for") < seen.index("GitHub token: ") < seen.index("As @alice:") < seen.index("[y/N]")
+    assert TOKEN not in seen + out  # hidden as it is typed
+    assert rc == 0 and out.startswith("Pull request opened: ")
+
+
+def test_terminal_blocked_run_never_asks_for_a_token(env, root, server):
+    run = gs.make_run(root, edit=lambda d: d.update(suite_id="suite_Quick"), submitted_by="alice")
+    no_token = {k: v for k, v in env.items() if k != "GITHUB_TOKEN"}
+    rc, _, seen = _pty_submit(no_token, run, [(b"GitHub token: ", b"\n")])
+    assert rc == 2 and "GitHub token" not in seen and "✗ suite accepted" in seen and "PR title:" in seen
+    assert server.state.requests == []

@@ -320,9 +320,70 @@ async def test_a_blocked_run_cannot_be_submitted(services, root, github, token_e
         status = _text(screen, "#submit-status")
         assert status.startswith("This run cannot be submitted (suite accepted:") and "more item(s)" in status
         assert "Resume the run" in _text(screen, "#submit-checks")
-        assert "Listed once nothing in the checklist blocks" in _text(screen, "#submit-files")
+        assert "not shown while 'required files' fails" in _text(screen, "#submit-files")
+        await pilot.press("ctrl+s")  # never silent: it says why nothing was sent
+        await settle(pilot)
+        said = [n.message for n in app._notifications]
+        assert any(m.startswith("This run cannot be submitted (suite accepted:") for m in said), said
+    assert github.state.count("POST", ".") == 0
+
+
+@pytest.mark.anyio
+async def test_a_blocked_run_still_previews_what_would_be_sent(services, root, github, token_env, profile):
+    """Blocked only by the suite: the files and PR text are shown, marked as not sendable yet."""
+    from accelmark_tui.screens.submit import SubmitScreen
+
+    run = gs.make_run(root[0], edit=lambda d: d.update(suite_id="suite_Quick"), submitted_by="alice")
+    app = screen_app(lambda: SubmitScreen(str(run)), services_for(services, root[0]), "textual-dark")
+    async with app.run_test(size=SIZES["wide"]) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert screen.state == "blocked"
+        assert "Not sendable yet" in _text(screen, "#submit-files") and "result.json" in _text(screen, "#submit-files")
+        assert "Title   [Community]" in _text(screen, "#submit-pr")
+
+
+@pytest.mark.anyio
+async def test_a_token_that_cannot_be_checked_says_why(services, root, github, token_env, profile, monkeypatch):
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on: the network is "down"
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}"
+    monkeypatch.setenv("ACCELMARK_GITHUB_API", dead)
+    app = _app(services, root)
+    async with app.run_test(size=SIZES["wide"]) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert screen.state == "failed" and screen.query_one("#submit-token").display
+        reason = _text(screen, "#token-reason")
+        assert "could not be checked: Could not reach GitHub" in reason and "ctrl+r tries again" in reason
         await pilot.press("ctrl+s")
         await settle(pilot)
+        said = [n.message for n in app._notifications]
+        assert any(m.startswith("Your GitHub account could not be checked (Could not reach") for m in said), said
+
+        monkeypatch.setenv("ACCELMARK_GITHUB_API", github.url)  # the network is back: ctrl+r
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert screen.state == "ready" and not screen.query_one("#submit-token").display
+
+
+@pytest.mark.anyio
+async def test_a_token_without_the_scope_is_refused_in_place(services, root, github, profile):
+    github.state.scopes[TOKEN] = "read:user"
+    app = _app(services, root)
+    async with app.run_test(size=SIZES["wide"]) as pilot:
+        await settle(pilot)
+        _paste(app.screen, TOKEN)
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert screen.state == "no-token" and app.github_token is None
+        assert "lacks the public_repo scope (its scopes: read:user)" in _text(screen, "#token-reason")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert any("needs a GitHub token" in n.message for n in app._notifications)
     assert github.state.count("POST", ".") == 0
 
 
