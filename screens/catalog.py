@@ -28,6 +28,12 @@ def short_runner(runner_id: str) -> str:
     return head if head and len(tail) == 8 else runner_id
 
 
+def short_run(run_name: str) -> str:
+    """``mtt_s4000x1_suite_F_…_4f66d29d`` → ``run 4f66d29d``: the header has no room for the whole name at 80
+    columns (the screen below shows it whole)."""
+    return f"run {run_name.rpartition('_')[2] or run_name}"
+
+
 def short_suite(suite_id: str) -> str:
     return suite_id.removeprefix("suite_")
 

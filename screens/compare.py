@@ -47,7 +47,7 @@ def describe(run: Any) -> tuple[str, str]:
     run_id = run.run_dir.run_name.rsplit("_", 1)[-1]  # as the folder (and the results list) names it
     body = (f"{chip.get('name', '-')} · {sw.get('framework', '-')} {sw.get('framework_version', '')}\n"
             f"{(model.get('model_id') or '-').split('/')[-1]} {quant or ''} · {doc.get('suite_id', '-')}\n"
-            f"{meta.get('date', '-')} · {run.status} · {doc.get('implementation_id', '-')}")
+            f"{doc.get('implementation_id', '-')}\n{meta.get('date', '-')} · {run.status}")
     return run_id, body
 
 

@@ -33,6 +33,7 @@ from accelmark_tui.screens.widgets.curves import CurvesPanel
 from accelmark_tui.screens.widgets.gauges import LoadPanel
 from accelmark_tui.screens.widgets.progress import ProgressPanel
 from accelmark_tui.screens.widgets.tables import BlockTable
+from accelmark_tui.screens.catalog import short_runner
 from accelmark_tui.ui.base import AccelmarkScreen
 from accelmark_tui.ui.sampler import SamplingScreen
 
@@ -181,7 +182,8 @@ class LiveRunScreen(SamplingScreen, AccelmarkScreen):
             self._retime(self._period_for(s))
         model = getattr(s, "model", None)
         quant = (getattr(model, "extra", None) or {}).get("file_type_name") if model is not None else None
-        parts = [getattr(getattr(s, "suite", None), "id", None), getattr(getattr(s, "runner", None), "id", None),
+        runner_id = getattr(getattr(s, "runner", None), "id", None)  # the hash is in the results path below
+        parts = [getattr(getattr(s, "suite", None), "id", None), short_runner(runner_id) if runner_id else None,
                  (model.model_id + (f" ({quant})" if quant else "")) if model is not None else None]
         self.query_one("#live-title", Static).update(" · ".join(p for p in parts if p))
         run_dir = getattr(getattr(s, "run_dir", None), "path", None)

@@ -23,6 +23,7 @@ from accelmark_tui.scenarios.format import fmt
 from accelmark_tui.scenarios.headline import decode_headline
 from accelmark_tui.screens.widgets.curves import CurvesPanel
 from accelmark_tui.screens.widgets.tables import BlockTable
+from accelmark_tui.screens.catalog import short_run
 from accelmark_tui.ui.base import AccelmarkScreen
 
 
@@ -96,9 +97,9 @@ class RunDetailScreen(AccelmarkScreen):
                  "export Markdown and CSV; s submits it to the leaderboard.")
 
     BINDINGS = [
-        Binding("e", "export('md')", "Export Markdown", id="detail.export-md",
+        Binding("e", "export('md')", "Export .md", id="detail.export-md",
                 tooltip="Write the run as a Markdown table (asks where; default: in the run's folder)"),
-        Binding("E", "export('csv')", "Export CSV", id="detail.export-csv",
+        Binding("E", "export('csv')", "Export .csv", id="detail.export-csv",
                 tooltip="Write the run as CSV, one row per measured step (asks where)"),
         Binding("s", "submit", "Submit", id="detail.submit",
                 tooltip="Submit this run to the leaderboard: checklist, files, PR preview, then ctrl+s"),
@@ -131,7 +132,7 @@ class RunDetailScreen(AccelmarkScreen):
 
     def _show(self, run: Any) -> None:
         self.run = run
-        self.sub_title = run.run_dir.run_name
+        self.sub_title = short_run(run.run_dir.run_name)
         self.query_one("#detail-header", Static).update(header_text(run, self.app.services.results_root))
         box = self.query_one("#detail-scenarios")
         tables: list[Any] = []

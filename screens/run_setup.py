@@ -137,8 +137,9 @@ class RunSetupScreen(AccelmarkScreen):
         if self.runner_id and len(named) != 1:
             self._show({"runner": f"Unknown runner '{self.runner_id}'; choose one from the list."})
         start = self.query_one("#start", Button)
-        start.focus()  # prefilled: Enter starts
-        self.call_after_refresh(start.scroll_visible, animate=False)
+        # Prefilled: Enter starts (and the footer shows ^s); the form stays at its top, where the fit line and
+        # the suite are, rather than scrolling them away at 80×24 to show the button.
+        start.focus(scroll_visible=False)
 
     # -- dependent fields -------------------------------------------------------------------------
     def _pair(self) -> tuple[Any, Any]:

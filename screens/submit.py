@@ -38,6 +38,7 @@ from accelmark_tui.screens.widgets.submit_plan import (
 )
 from accelmark_tui.screens.widgets.submit_steps import SubmitSteps
 from accelmark_tui.screens.widgets.token_panel import TokenPanel
+from accelmark_tui.screens.catalog import short_run
 from accelmark_tui.ui.base import AccelmarkScreen
 
 STATES = ("checking", "blocked", "no-token", "ready", "submitting", "done", "failed")
@@ -145,7 +146,7 @@ class SubmitScreen(AccelmarkScreen):
         self.token = message.token if message.login else None
         if message.rejected and message.token is self.app.github_token:
             self.app.github_token = None  # a pasted token GitHub refuses is forgotten at once
-        self.sub_title = message.plan.run_name
+        self.sub_title = short_run(message.plan.run_name)
         self._show_plan(message.plan)
         panel = self.query_one("#submit-token", TokenPanel)
         if message.token is None:
@@ -307,7 +308,7 @@ class SubmitScreen(AccelmarkScreen):
     def _sent(self, result: Any) -> None:
         self.result, self.pr_url = result, result.pr_url
         self.plan, self.run_path = result.plan, Path(result.plan.run_dir)
-        self.sub_title = result.plan.run_name
+        self.sub_title = short_run(result.plan.run_name)
         self._show_plan(result.plan)  # the runner folder's files are now known to be sent or not
         self._set_state("done")
 

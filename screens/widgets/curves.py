@@ -117,9 +117,29 @@ class CurveChart(PlotChart):
     """A chart drawn from layers of lines and marks; re-plotted only when its fingerprint changes."""
 
     def legend(self, title: str, keys: Sequence[tuple[str, str, str]]) -> None:
-        """Border title as the legend: (theme colour, symbol, label) per key."""
-        text = " ".join(f"[${colour}]{symbol}{label}[/]" for colour, symbol, label in keys)
-        self.border_title = f"{title} {text}" if text else title
+        """Border title as the legend: (theme colour, symbol, label) per key.
+
+        Narrow charts (80 columns) drop the title's words after its first " by " and then each label's
+        words after its first, so the legend is shortened where it says least, never cut.
+        """
+        self._legend = (title, tuple(keys))
+        self._fit_legend()
+
+    def on_resize(self) -> None:
+        if getattr(self, "_legend", None):
+            self._fit_legend()
+
+    def _fit_legend(self) -> None:
+        title, keys = self._legend
+        room = self.size.width - 6 if self.size.width else 10**6  # corners, dashes and spaces of the border
+        short = title.split(" by ")[0]
+        variants = [(title, keys), (short, keys), (short, tuple((c, s, lab.split()[0]) for c, s, lab in keys))]
+        for head, ks in variants:
+            plain = " ".join([head, *(f"{s}{lab}" for _, s, lab in ks)])
+            if len(plain) <= room:
+                break
+        text = " ".join(f"[${colour}]{symbol}{label}[/]" for colour, symbol, label in ks)
+        self.border_title = f"{head} {text}" if text else head
 
     def draw(self, fingerprint: Any, layers: Sequence[tuple[str, list[float], list[float], str]],
              xlim: tuple[float, float], ylim: tuple[float, float], log_x: bool = False) -> bool:
