@@ -4,6 +4,12 @@
 ``{platform}_{name}_{hash8}`` of their runner.py and updates meta.json ``id``;
 ``--check`` only reports mismatches and exits 1 if there are any (for CI and
 pre-commit).
+
+``accelmark dev matrix [--check]`` writes the README's runner × suite matrix from
+the runners' meta.json (``--check``: exit 1 when the README is stale).
+
+``accelmark dev tiny-model DIR [--gguf] [--seed N]`` writes a tiny random-weight
+Llama (Hugging Face layout, optionally a GGUF too) for trying a runner offline.
 """
 
 from __future__ import annotations
@@ -29,6 +35,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("folders", nargs="*", metavar="RUNNER_DIR", type=Path, help="runner folders (default: all)")
     p.add_argument("--check", action="store_true", help="change nothing; exit 1 listing folders whose name is stale")
     p.set_defaults(func=cmd_rehash)
+
+    p = dev_sub.add_parser(
+        "matrix",
+        help="write the README's runner × suite matrix from runners/*/meta.json",
+        description="Regenerate the runner × suite table between the <!-- runner-matrix:start --> and "
+        "<!-- runner-matrix:end --> lines of README.md from every runner's meta.json.",
+    )
+    p.add_argument("--check", action="store_true", help="change nothing; exit 1 if the README's table is stale")
+    p.add_argument("--root", type=Path, metavar="DIR",
+                   help="the source tree whose README.md, runners/ and suites/ are used (default: the bundled runners')")
+    p.set_defaults(func=cmd_matrix)
+
+    p = dev_sub.add_parser(
+        "tiny-model",
+        help="write a tiny random-weight Llama to try a runner without a download",
+        description="Write a tiny random-weight Llama (hidden 128, 4 heads, 2 KV heads, 2 layers, vocab 320) "
+        "in Hugging Face layout: config.json, model.safetensors, a byte-level BPE tokenizer made here and a "
+        "ChatML chat template. Its output is noise; it is for checking that a runner loads and measures.",
+    )
+    p.add_argument("folder", metavar="DIR", type=Path, help="a new or empty folder")
+    p.add_argument("--gguf", action="store_true", help="also write DIR/model.gguf (same weights and tokenizer)")
+    p.add_argument("--seed", type=int, default=0, metavar="N",
+                   help="the weights' seed, 0 or more (default 0); same seed, same bytes")
+    p.add_argument("--force", action="store_true",
+                   help="write into DIR even if it is not empty (same-named files are replaced)")
+    p.set_defaults(func=cmd_tiny_model)
     dev.set_defaults(func=lambda args: _no_subcommand(dev))
 
 
@@ -73,4 +105,33 @@ def cmd_rehash(args: argparse.Namespace) -> int:
             print(f"{result.old_folder.name} -> {result.new_id}")
         else:
             print(result.describe())
+    return 0
+
+
+def cmd_matrix(args: argparse.Namespace) -> int:
+    from accelmark_tui.catalog.readme_matrix import current_table, default_root, read_readme, splice
+    from accelmark_tui.jsonfile import atomic_write_text
+
+    root = args.root or default_root()
+    path = root / "README.md"
+    text = read_readme(path)
+    fresh = splice(text, current_table(root), path)
+    if fresh == text:
+        print(f"{path}: the runner matrix matches runners/*/meta.json.")
+        return 0
+    if args.check:
+        print(f"{path}: the runner matrix is out of date with runners/*/meta.json; regenerate it with: "
+              "accelmark dev matrix", file=sys.stderr)
+        return 1
+    atomic_write_text(path, fresh, hint="make README.md writable or pass another --root")
+    print(f"{path}: runner matrix regenerated.")
+    return 0
+
+
+def cmd_tiny_model(args: argparse.Namespace) -> int:
+    from accelmark_tui.engine import tiny_model as tm
+
+    written = tm.write_tiny_model(args.folder, seed=args.seed, gguf=args.gguf, force=args.force)
+    print(f"Wrote a tiny random-weight Llama ({tm.LAYERS} layers, hidden {tm.HIDDEN}, {tm.HEADS} heads / "
+          f"{tm.KV_HEADS} KV heads, seed {args.seed}) to {args.folder}: {', '.join(p.name for p in written)}.")
     return 0
