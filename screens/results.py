@@ -42,7 +42,9 @@ def run_row(run: Any, mark: str = "") -> list[Any]:
     speed = fmt(run.decode_tok_s, 1)
     if run.status == "running" and run.decode_tok_s is None:
         speed = "measuring…"  # not "-": the figures are on their way
-    return [Text(mark, style="bold"), run.date or "-", _short(model, 24), quant_label(run.quantization),
+    # Unquantized weights have no quantization_method (upstream's rule): their precision (F16, BF16…) names them.
+    quant = quant_label(run.quantization) if run.quantization else (run.precision or "-")
+    return [Text(mark, style="bold"), run.date or "-", _short(model, 24), quant,
             Text(status, style=style), Text(speed, justify="right"),
             Text(fmt(run.interactive_ttft_p50_ms, 1), justify="right"), Text(acc, justify="right"),
             short_runner(run.runner_id or "-"), _short(run.chip, 22), run.suite_id or "-"]

@@ -131,6 +131,8 @@ async def test_the_quant_shows_within_80_columns(services, root):
         quant = [c.label.plain for c in table.columns.values()].index("quant")
         row = next(i for i, k in enumerate(table.rows) if Path(str(k.value)).name == EXAMPLE_NAME)
         assert str(table.get_row_at(row)[quant]) == "Q8_0"
+        others = [str(table.get_row_at(i)[quant]) for i, k in enumerate(table.rows) if i != row]
+        assert others == ["BF16", "BF16"]  # unquantized weights: their precision, not "-"
         assert "Q8_0" not in str(table.get_row_at(row)[2])  # the model cell is the model's name alone
         # the quant's and the headline's last characters (before the right padding) are on screen at 80
         # columns (the headline used to end "decode tok" / "108" there)
