@@ -11,7 +11,11 @@
 # llama.cpp libraries of the installed llama-cpp-python (LD_LIBRARY_PATH), so
 # llama.cpp's own tool and accelmark execute the very same compiled code.
 #
-# Usage: bench/build_llama_tools.sh [--force] [--shared-bench]
+# On CPUs with AMX (or with --amx-fix) every C++ file gets accelmark's fix for
+# GCC <= 12's AMX tile config (assets/llama/ggml_amx_tilecfg_fix.h, docs/amx.md),
+# as the README's llama-cpp-python reinstall does; it is a no-op for newer GCC.
+#
+# Usage: bench/build_llama_tools.sh [--force] [--shared-bench] [--amx-fix]
 # Env:   ACCELMARK_TOOLS_DIR (default ~/.cache/accelmark/llama-tools), JOBS (default nproc),
 #        PYTHON (default: the repo venv's python, else python3).
 set -euo pipefail
@@ -25,11 +29,13 @@ if [[ -z "$PYTHON" ]]; then
   if [[ -x "$HERE/../.venv/bin/python" ]]; then PYTHON="$HERE/../.venv/bin/python"; else PYTHON=python3; fi
 fi
 
-FORCE=0; SHARED=0
+FORCE=0; SHARED=0; AMX_FIX=0
+grep -qw amx_tile /proc/cpuinfo 2>/dev/null && AMX_FIX=1
 for arg in "$@"; do
   case "$arg" in
     --force) FORCE=1 ;;
     --shared-bench) SHARED=1 ;;
+    --amx-fix) AMX_FIX=1 ;;
     *) echo "build_llama_tools: unknown option $arg" >&2; exit 2 ;;
   esac
 done
@@ -58,8 +64,10 @@ SRC="$WORK/llama_cpp_python-$VERSION"
 [[ -d "$SRC" ]] || tar -xzf "$SDIST" -C "$WORK"
 
 LLAMA="$SRC/vendor/llama.cpp"
+FIX=()
+[[ $AMX_FIX == 1 ]] && FIX=("-DCMAKE_CXX_FLAGS=-include$HERE/../assets/llama/ggml_amx_tilecfg_fix.h")
 if [[ $SHARED == 1 ]]; then
-  cmake -S "$LLAMA" -B "$LLAMA/build-shared" -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON -DLLAMA_CURL=OFF \
+  cmake -S "$LLAMA" -B "$LLAMA/build-shared" -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON -DLLAMA_CURL=OFF ${FIX[@]+"${FIX[@]}"} \
     -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF -DBUILD_SHARED_LIBS=ON >&2
   cmake --build "$LLAMA/build-shared" --target llama-bench -j"$JOBS" >&2
   mkdir -p "$OUT/shared"
@@ -72,7 +80,7 @@ if [[ $SHARED == 1 ]]; then
 fi
 # GGML_NATIVE=ON matches a from-source llama-cpp-python build on this machine;
 # curl is not needed: both tools only read local files.
-cmake -S "$LLAMA" -B "$LLAMA/build" -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON -DLLAMA_CURL=OFF \
+cmake -S "$LLAMA" -B "$LLAMA/build" -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON -DLLAMA_CURL=OFF ${FIX[@]+"${FIX[@]}"} \
   -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=ON -DBUILD_SHARED_LIBS=OFF >&2
 cmake --build "$LLAMA/build" --target llama-bench llama-server -j"$JOBS" >&2
 

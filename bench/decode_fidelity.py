@@ -138,7 +138,7 @@ def python_stream_tps(spec: ModelSpec, tokens: list[list[int]], threads: int, ma
     from llama_cpp import Llama
 
     # Llama() has no use_extra_bufts argument; match A's setting (see
-    # llama_lowlevel.default_extra_bufts: AMX machines crash otherwise).
+    # llama_lowlevel.default_extra_bufts: GCC <= 12 builds crash otherwise on AMX CPUs).
     orig = C.llama_model_default_params
 
     def params() -> Any:

@@ -61,7 +61,7 @@ class Server:
     def __init__(self, binary: Path, gguf: Path, threads: int, cache: bool, log: Path) -> None:
         self.port = _free_port()
         self.log = log
-        # --no-repack: the build's AMX repacking dies in VMs without AMX tile state (see the e2e test).
+        # --no-repack: GCC <= 12 builds die in llama.cpp's AMX matmul on AMX CPUs (docs/amx.md, the e2e test).
         argv = [str(binary), "-m", str(gguf), "--host", "127.0.0.1", "--port", str(self.port), "-np", "4",
                 "-c", "4096", "-t", str(threads), "--no-repack", "--no-webui", *([] if cache else CACHE_OFF)]
         with open(log, "wb") as fh:

@@ -14,6 +14,7 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
+from accelmark_tui.backends import amx_probe
 from accelmark_tui.errors import ModelError
 
 try:  # imported lazily by the backend; a missing wheel is a sentence, not a trace
@@ -58,18 +59,16 @@ def amx_present() -> bool:
 
 
 def default_extra_bufts() -> tuple[bool, str]:
-    """Whether to let llama.cpp repack weights into its extra buffer types.
+    """Whether to let llama.cpp repack weights into its extra buffer types, and why.
 
-    On CPUs with AMX, llama.cpp puts the weights in an AMX buffer and
-    ``ggml_backend_amx_mul_mat`` segfaults on the first batch of more than one
-    token (prompt processing, multi-sequence decode) — seen here with
-    llama.cpp 0c1e570 and upstream as ggml-org/llama.cpp#20824 (closed as stale,
-    unfixed). A benchmark that kills its runner is worse than a slower one, so
-    AMX machines get ``use_extra_bufts = false`` (llama-bench ``--repack 0``).
+    On by default (llama-bench tg64 on a 2-core AMX Xeon: 181 tok/s repacked, 87
+    without; issue 14), except where this build crashes in ggml's AMX matmul on
+    batches of two tokens or more: GCC <= 12 builds (ggml-org/llama.cpp#20824,
+    open upstream with the stale label; the cause is in docs/amx.md).
+    ``amx_probe`` asks a child process once per build, and only where the build
+    has AMX kernels. The runner option ``extra_bufts`` overrides it.
     """
-    if amx_present():
-        return False, "off: AMX present, llama.cpp's AMX matmul segfaults on batches (ggml-org/llama.cpp#20824)"
-    return True, "on (llama.cpp default)"
+    return amx_probe.verdict(amx_present())
 
 
 def last_log_error() -> str:

@@ -29,14 +29,18 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from accelmark_tui.detect import detect_machine
+    from accelmark_tui.detect import detect_machine, llama_repack
 
     machine = detect_machine(use_cache=args.cached)
+    # From the llama.cpp backend's cached probe verdict; detect never runs the probe.
+    repack = llama_repack.describe(machine.cpu.flags)
     if args.json:
-        json.dump(machine.env_info(), sys.stdout, indent=2)
+        env = machine.env_info()
+        env["vendor_details"]["llama_cpp_repacking"] = repack
+        json.dump(env, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        sys.stdout.write(render(machine))
+        sys.stdout.write(render(machine, repack))
     return 0
 
 
@@ -44,7 +48,7 @@ def _gb(value: float | None) -> str:
     return "? GB" if value is None else f"{value:g} GB"
 
 
-def render(machine: Any) -> str:
+def render(machine: Any, repack: dict[str, Any] | None = None) -> str:
     """The human table: one ``label  value`` line per fact."""
     cpu = machine.cpu
     rows: list[tuple[str, str]] = []
@@ -87,6 +91,8 @@ def render(machine: Any) -> str:
     rows.append(("Driver", machine.driver_version))
     rows.append(("Runtime", machine.runtime_version))
     rows.append(("PCIe", machine.pcie_generation))
+    if repack is not None:
+        rows.append(("llama repack", repack["reason"]))
     for i, note in enumerate(machine.probe_notes):
         rows.append(("Not found" if i == 0 else "", note))
     width = max(len(label) for label, _ in rows)

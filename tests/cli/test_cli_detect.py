@@ -86,3 +86,24 @@ def test_detect_is_fast(env: dict[str, str]) -> None:
         assert accelmark("detect", "--json", env=env).returncode == 0
         best = min(best, time.perf_counter() - start)
     assert best < 1.0
+
+
+def test_detect_says_whether_llama_cpp_repacks_weights(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("llama_cpp")
+    from accelmark_tui.detect import llama_repack
+
+    proc = accelmark("detect", "--json", env=env)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    jsonschema.Draft7Validator(ENV_SCHEMA).validate(data)
+    amx = any(f in data["vendor_details"]["cpu_flags"] for f in ("amx_int8", "amx_tile"))
+    assert data["vendor_details"]["llama_cpp_repacking"] == (
+        {"extra_bufts": None, "reason": llama_repack.NOT_PROBED} if amx
+        else {"extra_bufts": True, "reason": "on: no AMX on this CPU"})
+    # The backend's cached verdict for this very build is what detect reports; detect never probes.
+    monkeypatch.setenv("ACCELMARK_CACHE_DIR", env["ACCELMARK_CACHE_DIR"])
+    llama_repack.write_verdict(llama_repack.build_key(), False, "off: the verdict the backend cached")
+    table = accelmark("detect", env=env)
+    assert any(line.startswith("llama repack ") and line.endswith(" off: the verdict the backend cached")
+               for line in table.stdout.splitlines()), table.stdout
+    assert sorted(os.listdir(env["ACCELMARK_CACHE_DIR"])) == ["llama_repack.json"]

@@ -8,11 +8,11 @@ other_openai_endpoint`` against it and the tests read the result folder.
 
 Server flags, and why they differ from the obvious ``-t 2``:
 
-* ``--no-repack``: with ``GGML_NATIVE=ON`` the build enables ggml's AMX
-  kernels on CPUs that advertise AMX; in a VM that does not grant the AMX tile
-  state (this project's development machine) llama-server and llama-bench die
-  with SIGSEGV in ``ggml_backend_amx_mul_mat`` before answering. Repacking is a
-  CPU speed-up only; the numbers here are about the client, not the kernels.
+* ``--no-repack``: on CPUs with AMX, a build by GCC <= 12 without accelmark's
+  fix header (tools cached before build_llama_tools.sh added it) dies with
+  SIGSEGV in ``ggml_backend_amx_mul_mat`` before answering (docs/amx.md).
+  Repacking is a CPU speed-up only; the numbers here are about the client, not
+  the kernels.
 * ``-t`` leaves one core to the client: with every core spinning in
   llama.cpp's thread pool, the runner's chunk timestamps wait for the
   scheduler, and on a shared 2-core machine ``-t 2`` degraded to ~1 tok/s
