@@ -332,7 +332,7 @@ class LiveRunScreen(SamplingScreen, AccelmarkScreen):
         self._send_stop()
         snap = self.session.live.snapshot()
         if self.state in LIVE:
-            self._status(live_text.status_line(snap, self.state))
+            self._status(live_text.status_line(snap, self.state, room=self.size.width - 2))
         self.query_one("#live-progress", ProgressPanel).show(snap, self.state in ("running", "stopping", "watching"))
         now = time.monotonic()
         if force or now - self._charted_at >= self._chart_period - 0.05:

@@ -159,7 +159,12 @@ class SubmitScreen(AccelmarkScreen):
                               f"{message.account_error} ctrl+r tries again; or paste another below.")
         self.set_class(message.token is not None and message.login is None and not message.rejected,
                        "-token-unchecked")
-        if self.login is None and (message.token is None or message.rejected):
+        # The checklist first: a run a token cannot unblock (the quick suite, a missing file) says so before
+        # asking for one. "submitter" is the one item a token's login settles.
+        others = [c for c in message.plan.checks if c.name != "submitter"]
+        if any(not c.ok for c in others):
+            self._set_state("blocked", self.app.services.blocked_sentence(others))
+        elif self.login is None and (message.token is None or message.rejected):
             self._set_state("no-token")
             self.query_one("#token-input", Input).focus()
         elif not message.plan.ok:

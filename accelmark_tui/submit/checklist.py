@@ -47,7 +47,8 @@ def is_default_repo(repo: str) -> bool:
 def suite_refusal(suite_id: str | None, repo: str) -> str | None:
     """Why ``repo`` will not take this suite, or None (only known for the default leaderboard)."""
     if is_default_repo(repo) and not leaderboard.accepts(suite_id):
-        return f"{repo} accepts {leaderboard.ACCEPTED} only, not {suite_id}"
+        what = suite_id if suite_id else "a run whose result.json names no suite"
+        return f"{repo} accepts {leaderboard.ACCEPTED} only, not {what}"
     return None
 
 

@@ -7,6 +7,7 @@ error sentences, headline figures) is escaped by the caller's helpers here.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from accelmark_tui.scenarios.registry import headline
@@ -27,8 +28,22 @@ def fmt_s(seconds: float | None) -> str:
     return f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s"
 
 
-def status_line(snap: LiveSnapshot, state: str) -> str:
-    """One line while a run is live: scenario, level, requests, recent tok/s, elapsed, ETA."""
+_TAG = re.compile(r"(?<!\\)\[/?[^\]]*\]")  # a markup tag (not an escaped "\[")
+
+
+def status_line(snap: LiveSnapshot, state: str, room: int | None = None) -> str:
+    """One line while a run is live: scenario, level, requests, recent tok/s, elapsed, ETA.
+
+    ``room``: the columns the line has; where the full words do not fit (80 columns), shorter ones are used,
+    so the ETA at its end is never cut.
+    """
+    line = _status_line(snap, state, short=False)
+    if room is not None and len(_TAG.sub("", line)) > room:
+        line = _status_line(snap, state, short=True)
+    return line
+
+
+def _status_line(snap: LiveSnapshot, state: str, short: bool) -> str:
     if state == "preparing" and snap.phase == "starting":
         return "Preparing: checking the runner, suite and model…"
     if snap.phase in ("starting", "loading"):
@@ -36,9 +51,9 @@ def status_line(snap: LiveSnapshot, state: str) -> str:
     tok = snap.tok_s.values[-8:]  # about the last two seconds of the 1 s-window rate
     parts = [f"[b]{escape(str(snap.scenario or '-'))}[/b] run {snap.run + 1}/{snap.runs or 1}"
              + (f", level {snap.level}" if snap.level is not None else ""),
-             f"{snap.done}/{snap.total if snap.total is not None else '?'} requests",
+             f"{snap.done}/{snap.total if snap.total is not None else '?'} {'req' if short else 'requests'}",
              f"{sum(tok) / len(tok):.1f} tok/s" if tok else "- tok/s",
-             f"elapsed {fmt_s(snap.elapsed_s)}"]
+             fmt_s(snap.elapsed_s) if short else f"elapsed {fmt_s(snap.elapsed_s)}"]
     if snap.failed:
         parts.append(f"[$error]{snap.failed} failed[/]")
     if state == "stopping" or snap.phase == "stopping":

@@ -109,6 +109,8 @@ def account_line(repo: str, login: str | None, token_source: str | None, account
         who = f"as @{login} · token from {token_source}, never shown or stored"
     elif account_error and state != "no-token":
         who = "account unknown: the token could not be checked"
+    elif state == "blocked":
+        who = "no GitHub account yet (a token is asked for once nothing else blocks the run)"
     else:
         who = "no GitHub account yet: add a token below"
     kind = f"profile: {profile.submission_type}" if profile is not None else "no submitter profile yet (p)"

@@ -491,3 +491,17 @@ async def test_chart_titles_fit_at_80_columns(live_app, clock, services):
             plain = re.sub(r"\[/?[^\]]*\]", "", text)  # Textual's [$colour]…[/] tags
             assert len(plain) + 4 <= chart.outer_size.width, plain  # two corners and a space each side
         assert "TPOT p50" in chart.border_subtitle and chart.border_title == "Latency ms"
+
+
+def test_status_line_fits_80_columns_with_its_eta(clock):
+    """At 80 columns the words shorten so the ETA at the end is whole (it read "· ET…" in a walk)."""
+    import dataclasses
+
+    from accelmark_tui.screens.widgets.live_text import _TAG, status_line
+
+    snap = dataclasses.replace(fixed_live(clock).snapshot(), run=0, runs=3, level=2.0, done=14, total=60,
+                               elapsed_s=86.0, eta_s=70.0)
+    wide = status_line(snap, "running", room=118)
+    assert "60 requests" in wide and "elapsed 1m26s" in wide
+    narrow = _TAG.sub("", status_line(snap, "running", room=78))
+    assert len(narrow) <= 78 and narrow.endswith("ETA 1m10s") and "14/60 req ·" in narrow

@@ -344,6 +344,24 @@ async def test_a_blocked_run_still_previews_what_would_be_sent(services, root, g
 
 
 @pytest.mark.anyio
+async def test_a_run_no_token_can_unblock_says_so_before_asking_for_one(services, root, github):
+    """No token and a quick-suite run: the blocker is named first, and no token is asked for (a walk found
+    a first-time submitter asked to paste a token for a run the leaderboard would never take)."""
+    from accelmark_tui.screens.submit import SubmitScreen
+
+    run = gs.make_run(root[0], edit=lambda d: d.update(suite_id="suite_Quick"), submitted_by="unsubmitted")
+    app = screen_app(lambda: SubmitScreen(str(run)), services_for(services, root[0]), "textual-dark")
+    async with app.run_test(size=SIZES["small"]) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert screen.state == "blocked" and not screen.query_one("#submit-token").display
+        assert _text(screen, "#submit-status").startswith("This run cannot be submitted (suite accepted:")
+        assert "a token is asked for once nothing else blocks" in _text(screen, "#submit-account")
+        assert "Not sendable yet" in _text(screen, "#submit-pr")  # what it would send is still shown
+    assert github.state.requests == []
+
+
+@pytest.mark.anyio
 async def test_a_token_that_cannot_be_checked_says_why(services, root, github, token_env, profile, monkeypatch):
     import socket
 
