@@ -19,7 +19,7 @@ from textual.widgets import Footer, Header, Static
 
 from accelmark_tui.scenarios import registry
 from accelmark_tui.scenarios.upstream import receipt_view
-from accelmark_tui.scenarios.format import fmt
+from accelmark_tui.scenarios.format import fmt, model_label
 from accelmark_tui.scenarios.headline import decode_headline
 from accelmark_tui.screens.widgets.curves import CurvesPanel
 from accelmark_tui.screens.widgets.tables import BlockTable
@@ -61,9 +61,7 @@ def header_text(run: Any, root: Path | None = None) -> Table:
         status += f" ({what}; run the same configuration again to resume)"
     chip_label = (f"{chip.get('name')} ×{chip.get('count')} ({chip.get('vendor')}, {fmt(chip.get('memory_gb'), 0)} GB)"
                   if chip else None)
-    quant = model.get("quantization_method")
-    model_label = (f"{model.get('model_id')} ({model.get('precision')}{', ' + quant if quant else ''}, "
-                   f"{model.get('model_format')})" if model else None)
+    model_line = model_label(model) if model else None
     when = f"{meta.get('date')} {meta.get('time') or ''}".strip() if meta.get("date") else None
     return _pairs([
         ("Run", run.run_dir.run_name), ("Headline", decode_headline(run.metrics()).text()),
@@ -71,7 +69,7 @@ def header_text(run: Any, root: Path | None = None) -> Table:
         ("Chip", chip_label),
         ("Runner", doc.get("implementation_id")),
         ("Build", f"{sw.get('framework')} {sw.get('framework_version')}" if sw else None),
-        ("Suite", doc.get("suite_id")), ("Model", model_label),
+        ("Suite", doc.get("suite_id")), ("Model", model_line),
         ("Runs", task.get("num_runs")), ("Submitter", meta.get("submitted_by")), ("Date", when),
     ])
 

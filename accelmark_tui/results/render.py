@@ -14,10 +14,10 @@ from accelmark_tui.results.export import to_csv, to_markdown  # noqa: F401  (re-
 from accelmark_tui.results.store import RunData, RunSummary
 from accelmark_tui.scenarios import headline, registry
 from accelmark_tui.scenarios.upstream import receipt_view
-from accelmark_tui.scenarios.format import fmt, kv, quant_label, table
+from accelmark_tui.scenarios.format import fmt, kv, model_label, quant_label, table
 
 
-def _model_label(s: RunSummary) -> str:
+def _model_name(s: RunSummary) -> str:
     return (s.model_id or "-").split("/")[-1]
 
 
@@ -32,7 +32,7 @@ def render_run_list(runs: Sequence[RunSummary], root: str | None = None) -> str:
 
     def row(r: RunSummary) -> list[Any]:
         acc = None if r.accuracy_score is None else f"{r.accuracy_score:.2f}" + ("" if r.accuracy_valid else "*")
-        return [r.run_name, r.status, r.date, _model_label(r), r.precision, quant_label(r.quantization),
+        return [r.run_name, r.status, r.date, _model_name(r), r.precision, quant_label(r.quantization),
                 r.decode_tok_s, r.best_offline_tok_s, r.online_max_valid_qps, r.interactive_ttft_p50_ms, acc]
 
     out = []
@@ -66,11 +66,9 @@ def _header(run: RunData) -> str:
     if chip:
         mem = f"{chip.get('memory_gb')} GB" if chip.get("memory_gb") is not None else "memory unknown"
         chip_label = f"{chip.get('name')} x{chip.get('count')} ({chip.get('vendor')}, {mem})"
-    model_label = None
+    model_line = None
     if model:
-        quant = model.get("quantization_method")
-        rev = str(model.get("model_revision") or "")[:12]
-        model_label = f"{model.get('model_id')} @ {rev} ({model.get('precision')}{', ' + quant if quant else ''}, {model.get('model_format')})"
+        model_line = model_label(model, revision=True)
     when = None
     if meta.get("date"):
         when = f"{meta.get('date')} {meta.get('time') or ''}".strip()
@@ -90,7 +88,7 @@ def _header(run: RunData) -> str:
         ("Runner", doc.get("implementation_id")),
         ("Build", f"{sw.get('framework')} {sw.get('framework_version')}" if sw else None),
         ("Suite", doc.get("suite_id")),
-        ("Model", model_label),
+        ("Model", model_line),
         ("Runs", (f"{task.get('num_runs')} measured"
                   + (f", {task['warmup_runs']} warm-up" if task.get("warmup_runs") is not None else "")) if task else None),
         ("Config", config_label),

@@ -80,6 +80,16 @@ def quant_label(method: Any) -> str:
     return method[5:].upper() if method.startswith("gguf_") else method
 
 
+def model_label(model: dict[str, Any], revision: bool = False) -> str:
+    """``HuggingFaceTB/SmolLM2-135M-Instruct (Q4_1, INT4, gguf)``: id, quant as people name it, precision,
+    format (and ``@ revision`` where asked); one wording for the CLI's and the app's run detail."""
+    rev = str(model.get("model_revision") or "")[:12] if revision else ""
+    quant = model.get("quantization_method")
+    inner = ", ".join(str(x) for x in ((quant_label(quant) if quant else None), model.get("precision"),
+                                       model.get("model_format")) if x)
+    return f"{model.get('model_id')}{' @ ' + rev if rev else ''}" + (f" ({inner})" if inner else "")
+
+
 def decode_tok_s(tpot_ms: Any) -> float | None:
     """Per-user decode speed from TPOT (ms/token); None when TPOT is missing or zero."""
     return round(1000.0 / tpot_ms, 2) if isinstance(tpot_ms, (int, float)) and tpot_ms > 0 else None

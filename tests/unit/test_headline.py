@@ -71,3 +71,13 @@ def test_every_surface_shows_the_same_headline(run_dir):
 
     _, body = pr_text(build_bundle(run_dir), include_runner=False, scenarios=run.scenarios)
     assert f"| Decode speed (1000 / median TPOT of requests sent one at a time) | {expected} decode tok/s" in body
+
+
+def test_model_label_names_the_quant_as_the_results_list_does():
+    from accelmark_tui.scenarios.format import model_label
+
+    model = {"model_id": "HuggingFaceTB/SmolLM2-135M-Instruct", "precision": "INT4",
+             "quantization_method": "gguf_q4_1", "model_format": "gguf", "model_revision": "a6c52f7e3d2d99"}
+    assert model_label(model) == "HuggingFaceTB/SmolLM2-135M-Instruct (Q4_1, INT4, gguf)"  # was "gguf_q4_1"
+    assert model_label(model, revision=True).startswith("HuggingFaceTB/SmolLM2-135M-Instruct @ a6c52f7e3d2d (")
+    assert model_label({"model_id": "m", "precision": "BF16"}) == "m (BF16)"
