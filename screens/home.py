@@ -21,6 +21,8 @@ from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Footer, Header, Static
 
+from accelmark_tui.scenarios.format import weights_label
+from accelmark_tui.screens.catalog import short_runner
 from accelmark_tui.ui.base import AccelmarkScreen
 from accelmark_tui.ui.sampler import PeriodicSampler, SamplingScreen
 from accelmark_tui.ui.telemetry import TelemetryGauges
@@ -59,19 +61,23 @@ def machine_table(machine: Any) -> Table:
 
 
 def runs_table(runs: list[Any], limit: int = 5) -> Table | str:
-    """The newest runs, one line each (the results screen has the rest)."""
+    """The newest runs, one line each: model and quant (what a quant ladder tells apart), runner, headline.
+
+    The results screen has the rest (suite, chip, every figure); a run not complete says so in place of its figure.
+    """
     if not runs:
         return "No runs on this machine yet: press r to run the quick suite."
     table = Table.grid(padding=(0, 2))
-    for column in ("date", "suite", "runner", "status", "speed"):
+    for column in ("date", "model", "runner", "figure"):
         table.add_column(no_wrap=True, overflow="ellipsis", style="dim" if column == "date" else None)
     for run in runs[:limit]:
         speed = (f"{run.decode_tok_s:.1f} decode tok/s" if run.decode_tok_s else
                  f"{run.best_offline_tok_s:.0f} tok/s offline" if run.best_offline_tok_s else "")
-        runner = (run.runner_id or "?").rsplit("_", 1)[0]
-        table.add_row(run.date or "", run.suite_id or "?", runner, run.status, speed)
+        figure = speed if run.status == "complete" else " · ".join(x for x in (run.status, speed) if x)
+        model = f"{(run.model_id or '?').split('/')[-1]} {weights_label(run.quantization, run.precision)}"
+        table.add_row(run.date or "", model, short_runner(run.runner_id or "?"), figure)
     if len(runs) > limit:
-        table.add_row("", Text(f"… {len(runs) - limit} more: press v", style="dim"), "", "", "")
+        table.add_row("", Text(f"… {len(runs) - limit} more: press v", style="dim"), "", "")
     return table
 
 

@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Static
 
-from accelmark_tui.scenarios.format import fmt, quant_label
+from accelmark_tui.scenarios.format import fmt, weights_label
 from accelmark_tui.scenarios.headline import DEFINITION, NAME
 from accelmark_tui.screens.catalog import short_runner
 from accelmark_tui.screens.widgets.tables import fill_table
@@ -42,8 +42,7 @@ def run_row(run: Any, mark: str = "") -> list[Any]:
     speed = fmt(run.decode_tok_s, 1)
     if run.status == "running" and run.decode_tok_s is None:
         speed = "measuring…"  # not "-": the figures are on their way
-    # Unquantized weights have no quantization_method (upstream's rule): their precision (F16, BF16…) names them.
-    quant = quant_label(run.quantization) if run.quantization else (run.precision or "-")
+    quant = weights_label(run.quantization, run.precision)
     return [Text(mark, style="bold"), run.date or "-", _short(model, 24), quant,
             Text(status, style=style), Text(speed, justify="right"),
             Text(fmt(run.interactive_ttft_p50_ms, 1), justify="right"), Text(acc, justify="right"),

@@ -80,6 +80,12 @@ def quant_label(method: Any) -> str:
     return method[5:].upper() if method.startswith("gguf_") else method
 
 
+def weights_label(quantization: Any, precision: Any) -> str:
+    """What the weights are, in one word: the quant (``Q4_1``) or, unquantized (no quantization_method, by
+    upstream's rule), the precision (``BF16``)."""
+    return quant_label(quantization) if quantization else (str(precision) if precision else NONE)
+
+
 def model_label(model: dict[str, Any], revision: bool = False) -> str:
     """``HuggingFaceTB/SmolLM2-135M-Instruct (Q4_1, INT4, gguf)``: id, quant as people name it, precision,
     format (and ``@ revision`` where asked); one wording for the CLI's and the app's run detail."""
