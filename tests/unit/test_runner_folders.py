@@ -65,10 +65,17 @@ def test_runner_py_is_a_thin_adapter(folder: Path) -> None:
 
 def test_requirements_pin_the_backend() -> None:
     for folder in FOLDERS:
-        lines = (folder / "requirements.txt").read_text().split()
+        lines = (folder / "requirements.txt").read_text().splitlines()
         meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-        # The endpoint runner's client is accelmark itself; the llama.cpp runners pin their backend.
-        want = ["accelmark-tui"] if meta["accelmark"].get("kind") == "endpoint" else ["llama-cpp-python==0.3.36"]
+        # The endpoint runner's client is accelmark itself; the others pin their backend (mlx-lm's, the
+        # versions validated; MLX's CPU backend is its own wheel on Linux).
+        if meta["accelmark"].get("kind") == "endpoint":
+            want = ["accelmark-tui"]
+        elif "mlx_lm" in meta["accelmark"]["requires_modules"]:
+            want = ['mlx==0.32.4; platform_system == "Darwin"', 'mlx[cpu]==0.32.4; platform_system == "Linux"',
+                    "mlx-lm==0.32.2"]
+        else:
+            want = ["llama-cpp-python==0.3.36"]
         assert lines == want, folder.name
 
 
