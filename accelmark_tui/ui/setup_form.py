@@ -102,17 +102,18 @@ def _milliseconds(text: str, name: str) -> tuple[float | None, str | None]:
 def check_endpoint(values: FormValues, suite: Any | None, check_env: bool) -> tuple[dict[str, str], dict[str, Any]]:
     """(errors by field, RunRequest fields) of an endpoint runner's fields."""
     from accelmark_tui.endpoint import probe
-    from accelmark_tui.endpoint.setup import API_KINDS
+    from accelmark_tui.backends.endpoint_spec import API_KINDS
     from accelmark_tui.errors import AccelmarkError, user_message
 
     errors: dict[str, str] = {}
     out: dict[str, Any] = {}
+    opts: dict[str, Any] = {}  # the openai-endpoint backend's options (backends/endpoint_spec.py)
     url = values.base_url.strip()
     if not url:
         errors["base-url"] = f"Give the server's OpenAI-compatible API root, e.g. {URL_EXAMPLE}."
     else:
         try:
-            out["base_url"] = probe.normalize_base_url(url)
+            opts["base_url"] = probe.normalize_base_url(url)
         except AccelmarkError as exc:
             errors["base-url"] = user_message(exc)
     if not values.served_model:
@@ -120,7 +121,7 @@ def check_endpoint(values: FormValues, suite: Any | None, check_env: bool) -> tu
             errors["served-model"] = "Fetch the server's models (Fetch models, or enter in the URL box) and choose one."
         else:
             errors["served-model"] = "Choose the served model to measure."
-    elif out.get("base_url") and values.models_url != out["base_url"]:
+    elif opts.get("base_url") and values.models_url != opts["base_url"]:
         errors["served-model"] = f"The models listed came from {values.models_url}; fetch them again for this URL."
     out["model"] = values.served_model
     var = values.api_key_env.strip()
@@ -133,16 +134,21 @@ def check_endpoint(values: FormValues, suite: Any | None, check_env: bool) -> tu
             probe.api_key_from_env(var)  # the key is looked up and dropped: only its presence is checked
         except AccelmarkError as exc:
             errors["api-key-env"] = user_message(exc)
-    out["api_key_env"] = var or None
+    if var:
+        opts["api_key_env"] = var
     if values.api not in API_KINDS:
         errors["api"] = f"Choose the API to measure: {', '.join(API_KINDS)}."
-    out["api"] = values.api
+    opts["api"] = values.api
     count, err = _whole(values.chip_count, "Chip count", 1, MAX_CHIPS)
     if err:
         errors["chip"] = err
     elif count is not None and not values.chip.strip():
         errors["chip"] = "Name the server's chip (e.g. NVIDIA H100) for the count, or leave the count empty."
-    out["chip"], out["chip_count"] = values.chip.strip() or None, count
+    if values.chip.strip():
+        opts["chip"] = values.chip.strip()
+    if count is not None:
+        opts["chip_count"] = count
+    out["options"] = opts
     out["levels"], err = _levels(values.levels)
     if err:
         errors["levels"] = err

@@ -195,7 +195,7 @@ def test_missing_url_and_misplaced_flags(cli, tmp_path):
     assert_one_sentence(run(cli, tmp_path), "--base-url")
     argv, env = cli(tmp_path, "run", "--runner", "cpu_llamacpp", "--base-url", "http://127.0.0.1:1/v1")
     proc = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120, stdin=subprocess.DEVNULL)
-    assert_one_sentence(proc, "endpoint runner")
+    assert_one_sentence(proc, "--base-url is an option of the openai-endpoint backend", "--type-k")
     assert_one_sentence(run(cli, tmp_path, "--serve-cmd", "llama-server --port 8080"), "{port}")
     assert_one_sentence(run(cli, tmp_path, "--serve-cmd", "no-such-server-binary --port {port}"), "not found")
     assert_one_sentence(run(cli, tmp_path, "--base-url", "ftp://x"), "http://")
