@@ -47,8 +47,8 @@ class Option:
 
     @property
     def label(self) -> str:
-        """The form field's label: the flag without its dashes."""
-        return self.cli_flag.lstrip("-").replace("-", " ").capitalize()
+        """The form field's label: the flag as the CLI spells it, without the leading dashes."""
+        return self.cli_flag.lstrip("-")
 
     @property
     def hint(self) -> str:

@@ -57,6 +57,32 @@ class FormValues:
     chip_count: str = ""
     levels: str = ""
     sla_ttft_ms: str = ""
+    # The runner's backend options shown as generated fields: the Options (services.backend_options) and
+    # what is set in them by option name (text, a choice or a bool; unset ones are left out).
+    declared: tuple = ()
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def option_field(name: str) -> str:
+    """The form field of a backend option: ``opt-type-k`` for ``type_k``."""
+    return "opt-" + name.replace("_", "-")
+
+
+def check_options(values: FormValues) -> tuple[dict[str, str], dict[str, Any]]:
+    """(errors by field, parsed values) of the generated backend-option fields, by the option's own parser."""
+    from accelmark_tui.errors import AccelmarkError
+
+    errors: dict[str, str] = {}
+    out: dict[str, Any] = {}
+    for opt in values.declared:
+        value = values.options.get(opt.name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        try:
+            out[opt.name] = opt.parse(value)
+        except AccelmarkError as exc:
+            errors[option_field(opt.name)] = str(exc)
+    return errors, out
 
 
 def _whole(text: str, name: str, low: int, high: int) -> tuple[int | None, str | None]:
@@ -235,8 +261,12 @@ def check_form(values: FormValues, *, suite: Any | None, fit: Any | None, machin
     if values.tier not in TIERS:
         errors["tier"] = f"Choose a tier: {', '.join(TIERS)}."
 
+    found, options = check_options(values)
+    errors.update(found)
     if errors:
         return errors, None
+    if options:
+        endpoint["options"] = endpoint.get("options", {}) | options
     return {}, RunRequest(runner=values.runner, suite=values.suite, scenario=scenario, runs=runs,
                           warmup=warmup, threads=threads, tier=values.tier, force=values.force,
                           **({"model": model} | endpoint))
