@@ -15,11 +15,14 @@ from pathlib import Path
 @cache
 def bundled_dir(name: str) -> Path:
     """Path of ``runners``, ``suites`` or ``assets``."""
+    tree = Path(__file__).resolve().parent.parent
+    if (tree / "pyproject.toml").is_file() and (tree / name).is_dir():
+        # A source tree (a git worktree too): its own folders, not those an editable install maps to another tree.
+        return tree / name
     spec = importlib.util.find_spec(f"accelmark_tui.{name}")
     if spec is not None and spec.submodule_search_locations:
         return Path(list(spec.submodule_search_locations)[0])
-    # Running from a source tree that was not installed.
-    return Path(__file__).resolve().parent.parent / name
+    return tree / name
 
 
 def runners_dir() -> Path:

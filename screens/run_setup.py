@@ -6,7 +6,9 @@ the disk, so they run in thread workers. The first Start without a submitter
 profile asks for one (or a skip) before the run begins. An endpoint runner
 swaps the model rows for the server's (``widgets.endpoint_fields``: URL, the
 served models fetched from it, key variable, API, chip, sweep/peak load shape)
-and offers accelmark's sweep and peak scenarios.
+and offers accelmark's sweep and peak scenarios. The runner's backend options (its spec's, through
+``services.backend_options``) follow as generated fields: a box for a number or text, a list for
+choices or an on/off whose default is the backend's, each checked by the option's own parser.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Footer, Header, Input, Label, RadioSet, Select, Static
 
@@ -26,7 +28,8 @@ from accelmark_tui.screens.widgets.endpoint_fields import EndpointFields
 from accelmark_tui.screens.widgets.form_row import field_row, show_field_error
 from accelmark_tui.screens.widgets.toggles import Checkbox, RadioButton
 from accelmark_tui.ui.base import AccelmarkScreen
-from accelmark_tui.ui.setup_form import ENDPOINT_FIELDS, FIELDS, HUB_EXAMPLE, FormValues, check_form, suite_has_model
+from accelmark_tui.ui.setup_form import (ENDPOINT_FIELDS, FIELDS, HUB_EXAMPLE, FormValues, check_form, option_field,
+                                         suite_has_model)
 
 _field = field_row
 # Typed boxes → the field whose sentence they share.
@@ -59,6 +62,7 @@ class RunSetupScreen(AccelmarkScreen):
         super().__init__()
         self.runner_id, self.suite_id = runner_id, suite_id
         self._picks_for: tuple[Any, bool] | None = None  # (suite, endpoint) the scenario boxes were built for
+        self._declared: tuple = ()  # the backend options shown as fields (engine Options, via the services)
         self.matrix: Any = None  # the services' FitMatrix: runners, suites, fits, the runner to pick per suite
         self.request: Any = None  # the last request that passed every check
 
@@ -81,6 +85,7 @@ class RunSetupScreen(AccelmarkScreen):
                 Static("", id="model-about", markup=False),
             )
             yield EndpointFields(id="endpoint-fields")
+            yield Vertical(id="backend-options")
             yield _field(
                 "Scenarios", "scenario",
                 RadioSet(RadioButton("default", id="mode-default", value=True, compact=True),
@@ -210,6 +215,7 @@ class RunSetupScreen(AccelmarkScreen):
                 self._show_one(name, None)  # a hidden field keeps no sentence
             self.refresh_bindings()  # no model file to pick for a server
         self._build_picks()
+        self._build_options()
         _, fit = self._pair()
         line = self.query_one("#fit-line", Static)
         if fit is None:
@@ -217,6 +223,20 @@ class RunSetupScreen(AccelmarkScreen):
             return
         line.update(f"{fit.symbol} {fit.message()}" if fit.ready else "")
         self._show_one("runner", None if fit.ready else fit.message())
+
+    def _build_options(self) -> None:
+        """One generated field per backend option the chosen runner's backend shows here."""
+        runner = self.matrix.runner(self._value("#runner")) if self.matrix else None
+        declared = tuple(self.app.services.backend_options(runner))
+        if [o.name for o in declared] == [o.name for o in self._declared]:
+            return
+        self._declared = declared
+        box = self.query_one("#backend-options", Vertical)
+        box.remove_children()
+        box.display = bool(declared)
+        if declared:
+            box.mount_all([Static(f"{runner.backend} options (empty: the default)", classes="options-title"),
+                           *(_option_row(o) for o in declared)])
 
     def _source(self) -> str:
         pressed = self.query_one("#model-source", RadioSet).pressed_button
@@ -266,7 +286,7 @@ class RunSetupScreen(AccelmarkScreen):
     def _on_typed(self, event: Input.Changed) -> None:
         # Check the typed field at once (without opening files); other fields keep their state.
         name = _INPUT_FIELD.get(event.input.id or "", event.input.id)
-        if name in FIELDS and self.matrix is not None:
+        if (name in FIELDS or name in self._option_fields()) and self.matrix is not None:
             suite, fit = self._pair()
             errors, _ = check_form(self.values(), suite=suite, fit=fit, machine=self.matrix.machine,
                                    check_files=False)
@@ -276,6 +296,7 @@ class RunSetupScreen(AccelmarkScreen):
 
     @on(Select.Changed, "#served-model")
     @on(Select.Changed, "#api")
+    @on(Select.Changed, "#backend-options Select")
     def _on_endpoint_choice(self, event: Select.Changed) -> None:
         self._show_one(str(event.select.id), None)
 
@@ -298,13 +319,36 @@ class RunSetupScreen(AccelmarkScreen):
             warmup=self.query_one("#warmup", Input).value, threads=self.query_one("#threads", Input).value,
             tier=self._value("#tier") or "", force=self.query_one("#force", Checkbox).value,
             endpoint=endpoint, **(self.query_one(EndpointFields).values() if endpoint else {}),
+            declared=self._declared, options=self._option_values(),
         )
+
+    def _option_fields(self) -> list[str]:
+        return [option_field(o.name) for o in self._declared]
+
+    def _option_values(self) -> dict[str, Any]:
+        """What is set in the generated fields, by option name (an empty box or a blank list: the default)."""
+        out: dict[str, Any] = {}
+        for opt in self._declared:
+            found = self.query(f"#{option_field(opt.name)}")
+            if not found:
+                continue
+            widget = found.first()
+            value = widget.value
+            if isinstance(widget, Select):
+                value = None if value is Select.NULL else value
+            elif isinstance(widget, Input):
+                value = value.strip() or None
+            elif value == opt.default:  # a checkbox left at the default sets nothing
+                value = None
+            if value is not None:
+                out[opt.name] = value
+        return out
 
     def _show_one(self, name: str, error: str | None) -> None:
         show_field_error(self, name, error)
 
     def _show(self, errors: dict[str, str]) -> None:
-        for name in FIELDS:
+        for name in (*FIELDS, *self._option_fields()):
             self._show_one(name, errors.get(name))
         self.set_class(bool(errors), "-blocked")
         summary = self.query_one("#start-error", Label)
@@ -330,7 +374,7 @@ class RunSetupScreen(AccelmarkScreen):
         self.remove_class("-checking")
         self._show(message.errors)
         if message.errors:
-            first = next(n for n in FIELDS if n in message.errors)
+            first = next(n for n in (*FIELDS, *self._option_fields()) if n in message.errors)
             target = {"model": "#model-source", "scenario": "#scenario-mode"}.get(first, f"#{first}")
             self.query_one(target).focus()
             return
@@ -379,3 +423,19 @@ class RunSetupScreen(AccelmarkScreen):
 
         self.app.push_screen(FilePickerModal(self.query_one("#model-path", Input).value or None,
                                              last=self.app.last_model_folder), picked)
+
+
+def _option_row(opt: Any) -> Horizontal:
+    """A backend option's field: a list for choices (blank: the default), on/off for a flag whose default
+    is the backend's own (a list too: a checkbox could not say "default"), else a box."""
+    name = option_field(opt.name)
+    default = f"default: {opt.default}" if opt.default is not None else "default"
+    if opt.type is bool and opt.default is not None:
+        widget: Any = Checkbox(opt.help, value=bool(opt.default), id=name, compact=True)
+    elif opt.choices or opt.type is bool:
+        choices = opt.choices or ("on", "off")
+        widget = Select([(c, c) for c in choices], prompt=default, id=name, compact=True)
+    else:
+        widget = Input(id=name, compact=True, placeholder=f"{opt.hint} ({default})")
+    widget.tooltip = opt.help
+    return _field(opt.label, name, widget)

@@ -22,6 +22,7 @@ import time
 from collections import deque
 from typing import Any
 
+from accelmark_tui.backends.llama_spec import FLASH_ATTN
 from accelmark_tui.engine.backend import Backend, LoadInfo, ModelSpec
 from accelmark_tui.engine.records import GenRequest, RequestRecord
 
@@ -75,10 +76,10 @@ def _resolve(fut: asyncio.Future[None]) -> None:
 
 
 class LlamaCppBackend(Backend):
-    """Options: ``n_ctx`` (per-sequence context, default 2048), ``n_batch`` (≥512),
-    ``n_gpu_layers`` (0), ``flash_attn`` (llama.cpp's -1 auto / 0 / 1), ``extra_bufts``
-    (weight repacking; default auto, see ``llama_lowlevel.default_extra_bufts``),
-    ``kv_unified`` (default: on when serving more than one sequence)."""
+    """The options a user sets are declared in ``llama_spec.SPEC`` (KV-cache types, batch sizes, GPU
+    layers, flash attention, repacking); a runner's runner.py may also set ``n_ctx`` (per-sequence
+    context, default 2048), ``gpu`` (the GPU a runner needs) and ``kv_unified`` (default: on when
+    serving more than one sequence)."""
 
     def __init__(self, options: dict[str, Any] | None = None) -> None:
         super().__init__(options)
@@ -101,14 +102,23 @@ class LlamaCppBackend(Backend):
         n_ctx_seq = int(self.options.get("n_ctx") or self.options.get("max_model_len") or 2048)
         if info.context_length:
             n_ctx_seq = min(n_ctx_seq, info.context_length)
-        n_batch = max(512, n_seq, int(self.options.get("n_batch") or 512))
-        fa = self.options.get("flash_attn")
-        eb = self.options.get("extra_bufts")  # None: auto (off where AMX crashes, see llama_lowlevel)
+        # Options (backends/llama_spec.py): a logical batch holds a token of every decoding sequence.
+        o = self.options
+        n_batch = max(n_seq, int(o["n_batch"])) if o.get("n_batch") else max(512, n_seq)
+        fa = o.get("flash_attn")
+        if o.get("type_v") not in (None, "f32", "f16", "bf16") and fa in ("off", 0):
+            from accelmark_tui.errors import UsageError
+
+            raise UsageError(f"--type-v {o['type_v']} (a quantized V cache) needs flash attention; leave "
+                             "--flash-attn auto or set it on.")
+        eb = o.get("extra_bufts")  # None: auto (off where AMX crashes, see llama_lowlevel)
         kwargs = dict(
             n_ctx_seq=n_ctx_seq, n_seq=n_seq, n_batch=n_batch, threads=threads,
-            n_gpu_layers=int(self.options.get("n_gpu_layers") or 0),
-            flash_attn=None if fa is None else int(fa), extra_bufts=None if eb is None else bool(eb),
-            kv_unified=bool(self.options.get("kv_unified", n_seq > 1)),
+            n_gpu_layers=int(o.get("n_gpu_layers") or 0),
+            flash_attn=None if fa is None else int(FLASH_ATTN.get(fa, fa)), extra_bufts=None if eb is None else bool(eb),
+            kv_unified=bool(o.get("kv_unified", n_seq > 1)), n_ubatch=o.get("n_ubatch"),
+            type_k=L.ggml_type(o["type_k"]) if o.get("type_k") else None,
+            type_v=L.ggml_type(o["type_v"]) if o.get("type_v") else None,
         )
         if kwargs["n_gpu_layers"] != 0:
             _require_gpu_build(str(self.options.get("gpu") or "GPU"))
@@ -130,9 +140,10 @@ class LlamaCppBackend(Backend):
             raise RuntimeError(f"the llama.cpp engine failed to start ({err!r})")
         m = self._m
         extra = L.build_info() | {
-            "n_batch": n_batch, "n_ctx_total": m.n_ctx_seq * m.n_seq, "kv_unified": m.kv_unified,
+            "n_batch": n_batch, "n_ubatch": m.n_ubatch, "type_k": o.get("type_k") or "f16",
+            "type_v": o.get("type_v") or "f16", "n_ctx_total": m.n_ctx_seq * m.n_seq, "kv_unified": m.kv_unified,
             "flash_attn_type": m.flash_attn, "extra_bufts": m.extra_bufts, "extra_bufts_reason": m.extra_bufts_reason,
-            "n_gpu_layers": int(self.options.get("n_gpu_layers") or 0),
+            "n_gpu_layers": kwargs["n_gpu_layers"],
             "chat_template": "model (llama_chat_apply_template)" if m.chat_template_ok else "none: prompts sent raw",
             "gguf_file_type": info.file_type_name, "architecture_family": info.family,
         }

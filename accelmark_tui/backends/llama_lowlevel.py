@@ -12,6 +12,7 @@ import ctypes
 import threading
 from collections import deque
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from accelmark_tui.backends import amx_probe
@@ -86,18 +87,60 @@ def build_info() -> dict[str, Any]:
         "llama_cpp_python": getattr(llama_cpp, "__version__", None),
         "system_info": C.llama_print_system_info().decode("utf-8", "replace").strip(" |"),
     }
+    for name in ("ggml_version", "ggml_commit"):  # ggml's version and the llama.cpp commit it was built from
+        fn = _ggml_symbol(name)
+        if fn is not None:
+            fn.restype = ctypes.c_char_p
+            info[name] = fn().decode()
+    # The generic keys results show reads (any backend may fill them): which build, from which source.
+    info["build_commit"] = info.get("ggml_commit")
+    return info | ggml_build()
+
+
+def _ggml_symbol(name: str) -> Any:
+    """A ggml function: found through libllama (dlsym searches the libraries it links), else in the wheel's
+    own ggml libraries (where symbols are not searched that way); None when neither has it."""
     lib_dir = Path(llama_cpp.__file__).parent / "lib"
-    for so in sorted(lib_dir.glob("libggml-base.*")):
-        try:  # ggml exports its version and the llama.cpp commit it was built from
-            lib = ctypes.CDLL(str(so))
-            for name in ("ggml_version", "ggml_commit"):
-                fn = getattr(lib, name)
-                fn.restype = ctypes.c_char_p
-                info[name] = fn().decode()
-            break
+    for path in (C._lib._name, *sorted(str(p) for p in lib_dir.glob("*ggml*") if p.is_file())):
+        try:
+            return getattr(ctypes.CDLL(path), name)
         except (OSError, AttributeError):
             continue
-    return info
+    return None
+
+
+def ggml_build() -> dict[str, Any]:
+    """Which build of llama.cpp is loaded: the ggml backends it registered (CPU, CUDA, ROCm, Metal, Vulkan,
+    SYCL, …) and their devices. ``build`` names the accelerator backend, or "cpu" when there is none."""
+    names = ("ggml_backend_reg_count", "ggml_backend_reg_get", "ggml_backend_reg_name", "ggml_backend_dev_count",
+             "ggml_backend_dev_get", "ggml_backend_dev_name", "ggml_backend_dev_description")
+    fns = {n: _ggml_symbol(n) for n in names}
+    if None in fns.values():  # a build without the backend registry: only whether it can offload
+        return {"build": "gpu" if C.llama_supports_gpu_offload() else "cpu",
+                "gpu_offload": bool(C.llama_supports_gpu_offload())}
+    fns["ggml_backend_reg_count"].restype = fns["ggml_backend_dev_count"].restype = ctypes.c_size_t
+    for n in ("ggml_backend_reg_get", "ggml_backend_dev_get"):
+        fns[n].argtypes, fns[n].restype = [ctypes.c_size_t], ctypes.c_void_p
+    for n in ("ggml_backend_reg_name", "ggml_backend_dev_name", "ggml_backend_dev_description"):
+        fns[n].argtypes, fns[n].restype = [ctypes.c_void_p], ctypes.c_char_p
+    lib = SimpleNamespace(**{n[len("ggml_backend_"):]: f for n, f in fns.items()})
+    init_backend()  # registers the backends a dynamic build loads
+    regs = [lib.reg_name(lib.reg_get(i)).decode() for i in range(lib.reg_count())]
+    devs = []
+    for i in range(lib.dev_count()):
+        dev = lib.dev_get(i)
+        devs.append(f"{lib.dev_name(dev).decode()} ({lib.dev_description(dev).decode()})")
+    accel = [r for r in regs if r.upper() not in ("CPU", "BLAS", "RPC")]  # BLAS and RPC help the CPU or a remote
+    return {"build": ",".join(r.lower() for r in accel) or "cpu", "ggml_backends": ", ".join(regs),
+            "ggml_devices": "; ".join(devs), "gpu_offload": bool(C.llama_supports_gpu_offload())}
+
+
+def ggml_type(name: str) -> int:
+    """A KV-cache type as llama.cpp's tools name it (``q8_0``) → its ggml type id."""
+    value = getattr(C, f"GGML_TYPE_{name.upper()}", None)
+    if value is None:
+        raise ModelError(f"This llama.cpp build has no '{name}' type; use one of f16, q8_0, q4_0.")
+    return int(value)
 
 
 class GreedyPicker:
@@ -143,7 +186,8 @@ class LlamaModel:
 
     def __init__(self, path: str, *, n_ctx_seq: int, n_seq: int, n_batch: int, threads: int,
                  n_gpu_layers: int = 0, flash_attn: int | None = None, extra_bufts: bool | None = None,
-                 kv_unified: bool = False) -> None:
+                 kv_unified: bool = False, n_ubatch: int | None = None, type_k: int | None = None,
+                 type_v: int | None = None) -> None:
         init_backend()
         mp = C.llama_model_default_params()
         mp.n_gpu_layers = n_gpu_layers
@@ -158,7 +202,11 @@ class LlamaModel:
         cp = C.llama_context_default_params()
         cp.n_ctx = n_ctx_seq * n_seq
         cp.n_batch = n_batch
-        cp.n_ubatch = min(n_batch, 512)
+        cp.n_ubatch = min(n_batch, n_ubatch or 512)
+        if type_k is not None:
+            cp.type_k = type_k
+        if type_v is not None:
+            cp.type_v = type_v
         cp.n_seq_max = n_seq
         cp.n_threads = cp.n_threads_batch = threads
         # Unified: one KV buffer shared by all sequences (isolated by masks).
@@ -182,6 +230,7 @@ class LlamaModel:
         self.n_ctx_seq = n_ctx_seq if kv_unified else min(n_ctx_seq, int(C.llama_n_ctx_seq(self.ctx)))
         self.n_seq = int(C.llama_n_seq_max(self.ctx))
         self.n_batch = n_batch
+        self.n_ubatch = int(C.llama_n_ubatch(self.ctx))
         self.flash_attn = int(cp.flash_attn_type)
         self.n_params = int(C.llama_model_n_params(self.model))
         self.batch = C.llama_batch_init(n_batch, 0, n_seq)

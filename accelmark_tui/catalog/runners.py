@@ -78,10 +78,10 @@ class RunnerInfo:
         return self.accelmark.get("kind") == "endpoint"
 
     @property
-    def prepare_hook(self) -> str | None:
-        """``module:function`` doing this runner's parent-side set-up (``engine.backend.PreparedModel``), if any."""
-        hook = self.accelmark.get("prepare")
-        return str(hook) if hook else None
+    def backend(self) -> str | None:
+        """The name of the backend spec it runs (``accelmark.backend``: "llama.cpp", "openai-endpoint", …)."""
+        name = self.accelmark.get("backend")
+        return str(name) if name else None
 
     @property
     def requires_modules(self) -> list[str]:

@@ -192,7 +192,19 @@ def _runner_json(runner: RunnerInfo, suites: list[Suite]) -> dict[str, Any]:
         "max_chips": runner.max_chips,
         "install": runner.install_hint,
         "suite_support": {s.id: runner.suite_status(s.id) for s in suites},
+        "backend": _backend_json(runner),
     }
+
+
+def _backend_json(runner: RunnerInfo) -> dict[str, Any] | None:
+    """The backend the runner runs: its model formats, precisions and options (`accelmark run` flags)."""
+    from accelmark_tui.backends.registry import all_specs
+
+    spec = next((s for s in all_specs() if s.name == runner.backend), None)
+    if spec is None:  # a foreign runner naming no backend, or one whose package is not installed
+        return {"name": runner.backend, "model_formats": runner.model_formats, "installed": False} \
+            if runner.backend else None
+    return spec.describe() | {"installed": True}
 
 
 # --- accelmark suites -------------------------------------------------------

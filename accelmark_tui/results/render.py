@@ -86,7 +86,7 @@ def _header(run: RunData) -> str:
         ("Status", status),
         ("Chip", chip_label),
         ("Runner", doc.get("implementation_id")),
-        ("Build", f"{sw.get('framework')} {sw.get('framework_version')}" if sw else None),
+        ("Build", _build(sw, config if isinstance(config, dict) else {})),
         ("Suite", doc.get("suite_id")),
         ("Model", model_line),
         ("Runs", (f"{task.get('num_runs')} measured"
@@ -96,6 +96,16 @@ def _header(run: RunData) -> str:
         ("Date", when),
         ("Notes", meta.get("notes")),
     ])
+
+
+def _build(sw: dict[str, Any], config: dict[str, Any]) -> str | None:
+    """``llama.cpp (llama-cpp-python) 0.3.36, cuda build from 0c1e570``: what the backend recorded of its build."""
+    if not sw:
+        return None
+    text = f"{sw.get('framework')} {sw.get('framework_version')}"
+    if config.get("build"):
+        text += f", {config['build']} build" + (f" from {config['build_commit']}" if config.get("build_commit") else "")
+    return text
 
 
 def _accuracy(acc: dict[str, Any]) -> str:

@@ -114,6 +114,14 @@ class Services:
                 setattr(request, k, v)
         return RunSession(request, machine=self.machine())
 
+    def backend_options(self, runner) -> list:
+        """The options of ``runner``'s backend that run setup shows as generated fields (``Option.form``), each
+        an ``engine.backend_spec.Option``: name, type, label, hint, help, choices, default and ``parse``."""
+        from accelmark_tui.backends.registry import all_specs
+
+        spec = next((s for s in all_specs() if runner is not None and s.name == runner.backend), None)
+        return [o for o in spec.options if o.form] if spec else []
+
     # -- endpoint runners (run setup's server fields; each raises one sentence for its field) ----------
     def endpoint_url(self, url: str) -> str:
         """The API root a typed server URL means (``…/v1``)."""

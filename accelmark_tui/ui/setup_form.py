@@ -57,6 +57,32 @@ class FormValues:
     chip_count: str = ""
     levels: str = ""
     sla_ttft_ms: str = ""
+    # The runner's backend options shown as generated fields: the Options (services.backend_options) and
+    # what is set in them by option name (text, a choice or a bool; unset ones are left out).
+    declared: tuple = ()
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def option_field(name: str) -> str:
+    """The form field of a backend option: ``opt-type-k`` for ``type_k``."""
+    return "opt-" + name.replace("_", "-")
+
+
+def check_options(values: FormValues) -> tuple[dict[str, str], dict[str, Any]]:
+    """(errors by field, parsed values) of the generated backend-option fields, by the option's own parser."""
+    from accelmark_tui.errors import AccelmarkError
+
+    errors: dict[str, str] = {}
+    out: dict[str, Any] = {}
+    for opt in values.declared:
+        value = values.options.get(opt.name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        try:
+            out[opt.name] = opt.parse(value)
+        except AccelmarkError as exc:
+            errors[option_field(opt.name)] = str(exc)
+    return errors, out
 
 
 def _whole(text: str, name: str, low: int, high: int) -> tuple[int | None, str | None]:
@@ -102,17 +128,18 @@ def _milliseconds(text: str, name: str) -> tuple[float | None, str | None]:
 def check_endpoint(values: FormValues, suite: Any | None, check_env: bool) -> tuple[dict[str, str], dict[str, Any]]:
     """(errors by field, RunRequest fields) of an endpoint runner's fields."""
     from accelmark_tui.endpoint import probe
-    from accelmark_tui.endpoint.setup import API_KINDS
+    from accelmark_tui.backends.endpoint_spec import API_KINDS
     from accelmark_tui.errors import AccelmarkError, user_message
 
     errors: dict[str, str] = {}
     out: dict[str, Any] = {}
+    opts: dict[str, Any] = {}  # the openai-endpoint backend's options (backends/endpoint_spec.py)
     url = values.base_url.strip()
     if not url:
         errors["base-url"] = f"Give the server's OpenAI-compatible API root, e.g. {URL_EXAMPLE}."
     else:
         try:
-            out["base_url"] = probe.normalize_base_url(url)
+            opts["base_url"] = probe.normalize_base_url(url)
         except AccelmarkError as exc:
             errors["base-url"] = user_message(exc)
     if not values.served_model:
@@ -120,7 +147,7 @@ def check_endpoint(values: FormValues, suite: Any | None, check_env: bool) -> tu
             errors["served-model"] = "Fetch the server's models (Fetch models, or enter in the URL box) and choose one."
         else:
             errors["served-model"] = "Choose the served model to measure."
-    elif out.get("base_url") and values.models_url != out["base_url"]:
+    elif opts.get("base_url") and values.models_url != opts["base_url"]:
         errors["served-model"] = f"The models listed came from {values.models_url}; fetch them again for this URL."
     out["model"] = values.served_model
     var = values.api_key_env.strip()
@@ -133,16 +160,21 @@ def check_endpoint(values: FormValues, suite: Any | None, check_env: bool) -> tu
             probe.api_key_from_env(var)  # the key is looked up and dropped: only its presence is checked
         except AccelmarkError as exc:
             errors["api-key-env"] = user_message(exc)
-    out["api_key_env"] = var or None
+    if var:
+        opts["api_key_env"] = var
     if values.api not in API_KINDS:
         errors["api"] = f"Choose the API to measure: {', '.join(API_KINDS)}."
-    out["api"] = values.api
+    opts["api"] = values.api
     count, err = _whole(values.chip_count, "Chip count", 1, MAX_CHIPS)
     if err:
         errors["chip"] = err
     elif count is not None and not values.chip.strip():
         errors["chip"] = "Name the server's chip (e.g. NVIDIA H100) for the count, or leave the count empty."
-    out["chip"], out["chip_count"] = values.chip.strip() or None, count
+    if values.chip.strip():
+        opts["chip"] = values.chip.strip()
+    if count is not None:
+        opts["chip_count"] = count
+    out["options"] = opts
     out["levels"], err = _levels(values.levels)
     if err:
         errors["levels"] = err
@@ -229,8 +261,12 @@ def check_form(values: FormValues, *, suite: Any | None, fit: Any | None, machin
     if values.tier not in TIERS:
         errors["tier"] = f"Choose a tier: {', '.join(TIERS)}."
 
+    found, options = check_options(values)
+    errors.update(found)
     if errors:
         return errors, None
+    if options:
+        endpoint["options"] = endpoint.get("options", {}) | options
     return {}, RunRequest(runner=values.runner, suite=values.suite, scenario=scenario, runs=runs,
                           warmup=warmup, threads=threads, tier=values.tier, force=values.force,
                           **({"model": model} | endpoint))

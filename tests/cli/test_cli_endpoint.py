@@ -195,7 +195,7 @@ def test_missing_url_and_misplaced_flags(cli, tmp_path):
     assert_one_sentence(run(cli, tmp_path), "--base-url")
     argv, env = cli(tmp_path, "run", "--runner", "cpu_llamacpp", "--base-url", "http://127.0.0.1:1/v1")
     proc = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120, stdin=subprocess.DEVNULL)
-    assert_one_sentence(proc, "endpoint runner")
+    assert_one_sentence(proc, "--base-url is an option of the openai-endpoint backend", "--type-k")
     assert_one_sentence(run(cli, tmp_path, "--serve-cmd", "llama-server --port 8080"), "{port}")
     assert_one_sentence(run(cli, tmp_path, "--serve-cmd", "no-such-server-binary --port {port}"), "not found")
     assert_one_sentence(run(cli, tmp_path, "--base-url", "ftp://x"), "http://")
@@ -247,3 +247,20 @@ def test_background_load_is_recorded_per_scenario_and_warned(cli, tmp_path):
     assert scenario_doc["metrics"]["interactive"]["background_cpu"] == bg
     assert "background_cpu" not in doc and validate_result(doc) == [] and validate_result(scenario_doc) == []
     assert "warning: other processes used" in proc.stderr and "while interactive was measured" in proc.stderr
+
+
+def test_options_are_recorded_and_a_run_with_others_does_not_resume_into_the_folder(cli, tmp_path, fake):
+    """Backend options are the configuration too: in task.extra_config, and a folder measured with other
+    values (the run identity, upstream's fields, cannot tell them apart) is not resumed: --force measures anew."""
+    args = ("--base-url", fake.base_url, "--model", "fake-model", "--scenario", "interactive", "--runs", "1",
+            "--warmup", "0", "--json")
+    run_dir, doc = result_of(run(cli, tmp_path, *args, "--api", "chat", "--idle-timeout", "30"))
+    # What changes the measurement is kept; how to reach the server (URL, timeouts) is not.
+    assert doc["task"]["extra_config"]["backend_options"] == {"api": "chat"}
+    assert doc["task"]["extra_config"]["endpoint"]["api"] == "chat"
+    other = run(cli, tmp_path, *args, "--api", "completions")
+    assert_one_sentence(other, f"{run_dir} was measured with --api chat, not --api completions", "--force")
+    again, doc = result_of(run(cli, tmp_path, *args, "--api", "completions", "--force"))
+    assert again == run_dir and doc["task"]["extra_config"]["endpoint"]["api"] == "completions"
+    assert doc["task"]["extra_config"]["backend_options"] == {"api": "completions"}
+    assert_one_sentence(run(cli, tmp_path, *args, "--api", "grpc"), "--api must be one of chat, completions")

@@ -175,8 +175,9 @@ async def test_start_builds_the_endpoint_request(make_app, tui, monkeypatch, fak
             assert _errors(screen) == {}
             (request,) = fake_live
     assert request.runner.startswith("other_openai_endpoint_") and request.suite == "suite_E"
-    assert (request.base_url, request.model, request.api) == (srv.base_url, "served-b", "completions")
-    assert (request.api_key_env, request.chip, request.chip_count) == ("ACCELMARK_TEST_KEY", "NVIDIA H100", 8)
+    o = request.options
+    assert (o["base_url"], request.model, o["api"]) == (srv.base_url, "served-b", "completions")
+    assert (o["api_key_env"], o["chip"], o["chip_count"]) == ("ACCELMARK_TEST_KEY", "NVIDIA H100", 8)
     assert (request.scenario, request.levels, request.sla_ttft_ms, request.threads) == ("sweep,peak", [1, 2, 4, 8],
                                                                                       750.0, None)
     assert "s3cret" not in repr(request)  # the variable's name travels, never the key
@@ -191,7 +192,7 @@ def test_endpoint_form_check_without_widgets(monkeypatch):
     base = dict(runner="other_openai_endpoint_x", suite="suite_X", endpoint=True, base_url="http://h:8000",
                 served_model="m", models_url="http://h:8000/v1")
     errors, request = check_form(FormValues(**base), suite=no_sla, fit=None, machine=None)
-    assert errors == {} and (request.base_url, request.model, request.api, request.levels) == \
+    assert errors == {} and (request.options["base_url"], request.model, request.options["api"], request.levels) == \
         ("http://h:8000/v1", "m", "chat", None)
     bad = FormValues(**{**base, "base_url": "http://other:8000", "levels": "1,0", "sla_ttft_ms": "-5",
                         "api_key_env": NO_KEY_VAR, "api": "grpc", "threads": "lots", "source": "nowhere"})

@@ -208,6 +208,36 @@ async def test_picked_scenarios_and_a_local_gguf(make_app, tui, fake_live, servi
         assert fake_live[0].model == str(embedded_model_path())
 
 
+async def test_backend_options_are_generated_fields_checked_by_their_parser(make_app, tui, fake_live, services):
+    """The llama.cpp runner's declared options appear as fields (a list for choices, a box for numbers);
+    a bad value is its option's sentence beside the field; set values reach the request's options."""
+    services.save_profile(Profile("octocat"))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _setup(pilot, tui, runner="cpu_llamacpp")
+        assert type(screen.query_one("#opt-type-k")).__name__ == "Select"
+        assert type(screen.query_one("#opt-n-batch")).__name__ == "Input"
+        assert screen.query_one("#opt-n-batch").placeholder == "N (default: 512)"
+        screen.query_one("#opt-type-k").value = "q8_0"
+        screen.query_one("#opt-n-batch").value = "lots"
+        await tui.settle(pilot)
+        error = screen.query_one("#opt-n-batch-error")
+        assert error.has_class("-shown") and str(error.content) == "--n-batch takes a whole number, not 'lots'."
+        await _start(pilot, tui)
+        assert not fake_live and screen.query_one("#opt-n-batch-field").has_class("-invalid")
+        screen.query_one("#opt-n-batch").value = "64"
+        await _start(pilot, tui)
+        assert not screen.query_one("#opt-n-batch-error").has_class("-shown")
+        assert fake_live[0].options == {"type_k": "q8_0", "n_batch": 64}
+        # The endpoint runner's own form has its URL and API fields; its other options are generated.
+        app.pop_screen()
+        await pilot.pause()
+        screen.query_one("#runner").value = next(r for r in screen.matrix.runners if r.is_endpoint).id
+        await tui.settle(pilot)
+        assert not screen.query("#opt-type-k") and not screen.query("#opt-base-url")
+        assert screen.query_one("#opt-idle-timeout-s").placeholder == "S (default: 60.0)"
+
+
 async def test_file_picker_shows_gguf_files_and_fills_the_path(make_app, tui, tmp_path):
     (tmp_path / "models").mkdir()
     (tmp_path / "models" / "tiny.gguf").write_bytes(b"GGUF")

@@ -270,7 +270,7 @@ async def test_real_sweep_grows_the_curves_and_the_detail_shows_them(live_app, s
     monkeypatch.setattr(LiveRunScreen, "CHART_PERIOD_S", 0.2)
     monkeypatch.setattr(LiveRunScreen, "REDRAW_HZ", 5.0)
     with FakeOpenAI(tokens=8, ttft_ms=5, itl_ms=1) as srv:
-        request = RunRequest(runner="other_openai_endpoint", base_url=srv.base_url, scenario="sweep",
+        request = RunRequest(runner="other_openai_endpoint", options={"base_url": srv.base_url}, scenario="sweep",
                              levels=[1, 2, 4], requests=6, runs=1, warmup=0)
         screen = LiveRunScreen(request)
         app = live_app(lambda: screen, services=services)

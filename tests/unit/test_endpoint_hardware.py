@@ -29,7 +29,7 @@ def machine() -> Machine:
 
 
 def prepare(tmp_path, **kw):
-    return setup.prepare_endpoint(RunRequest(**kw), machine(), tmp_path / "server.log")
+    return setup.prepare_endpoint(RunRequest(options=kw), machine(), tmp_path / "server.log")
 
 
 def test_loopback_is_this_machine(tmp_path, served):

@@ -228,3 +228,43 @@ def test_gpu_runner_refuses_a_cpu_only_build(monkeypatch):
     be = LlamaCppBackend({"n_gpu_layers": -1, "gpu": "cuda"})
     with pytest.raises(UsageError, match="GGML_CUDA"):
         be.load(resolve_model(None, None), 1, 1)
+
+
+def test_the_loaded_build_is_recorded(backend):
+    """Which llama.cpp build is loaded, from ggml's backend registry: this machine's wheel is CPU-only."""
+    extra = backend.info.extra
+    assert extra["build"] == "cpu" and extra["gpu_offload"] is False
+    assert extra["ggml_backends"].split(", ")[0] == "CPU" and extra["ggml_devices"].startswith("CPU (")
+    assert extra["build_commit"] == extra["ggml_commit"] and re.fullmatch(r"[0-9a-f]{7,}(-dirty)?", extra["ggml_commit"])
+    assert extra["type_k"] == extra["type_v"] == "f16" and extra["n_ubatch"] == 512  # llama.cpp's defaults
+
+
+def test_kv_cache_types_and_batch_sizes_are_used_and_recorded():
+    """The declared options reach llama.cpp: a q8_0 KV cache and small batches load and generate."""
+    from accelmark_tui.backends.llama_spec import SPEC
+
+    opts = SPEC.check_options({"type_k": "q8_0", "type_v": "q8_0", "n_batch": "64", "n_ubatch": "16"})
+    b = LlamaCppBackend({"n_ctx": 512, **opts})
+    try:
+        info = b.load(resolve_model(None, None), 1, 2)
+        assert (info.extra["type_k"], info.extra["type_v"]) == ("q8_0", "q8_0")
+        assert (info.extra["n_batch"], info.extra["n_ubatch"]) == (64, 16)
+        rec = gen(b, 80, "Name three colours.", 12, ignore_eos=True)
+        assert rec.ok and rec.output_tokens == 12 and rec.text.strip()
+    finally:
+        b.close()
+
+
+def test_bad_kv_cache_options_are_one_sentence():
+    from accelmark_tui.backends.llama_spec import SPEC
+    from accelmark_tui.errors import UsageError
+
+    with pytest.raises(UsageError) as e:
+        SPEC.check_options({"type_k": "q3_k"})
+    assert str(e.value) == "--type-k must be one of f32, f16, bf16, q8_0, q4_0, q4_1, iq4_nl, q5_0, q5_1, not 'q3_k'."
+    b = LlamaCppBackend({"type_v": "q4_0", "flash_attn": "off"})  # llama.cpp: a quantized V cache needs flash attention
+    with pytest.raises(UsageError) as e:
+        b.load(resolve_model(None, None), 1, 1)
+    assert str(e.value) == ("--type-v q4_0 (a quantized V cache) needs flash attention; leave --flash-attn auto or "
+                            "set it on.")
+    b.close()
