@@ -19,17 +19,18 @@ from typing import Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Footer, Header, Input, Label, RadioSet, Select, Static
 
-from accelmark_tui.scenarios import registry
+from accelmark_tui.screens.widgets import model_source
+from accelmark_tui.screens.widgets.backend_options import BackendOptions
 from accelmark_tui.screens.widgets.endpoint_fields import EndpointFields
 from accelmark_tui.screens.widgets.form_row import field_row, show_field_error
+from accelmark_tui.screens.widgets.setup_choices import pick_runner, scenario_choices
 from accelmark_tui.screens.widgets.toggles import Checkbox, RadioButton
 from accelmark_tui.ui.base import AccelmarkScreen
-from accelmark_tui.ui.setup_form import (ENDPOINT_FIELDS, FIELDS, HUB_EXAMPLE, FormValues, check_form, option_field,
-                                         suite_has_model)
+from accelmark_tui.ui.setup_form import ENDPOINT_FIELDS, FIELDS, FormValues, check_form, suite_has_model
 
 _field = field_row
 # Typed boxes → the field whose sentence they share.
@@ -62,7 +63,6 @@ class RunSetupScreen(AccelmarkScreen):
         super().__init__()
         self.runner_id, self.suite_id = runner_id, suite_id
         self._picks_for: tuple[Any, bool] | None = None  # (suite, endpoint) the scenario boxes were built for
-        self._declared: tuple = ()  # the backend options shown as fields (engine Options, via the services)
         self.matrix: Any = None  # the services' FitMatrix: runners, suites, fits, the runner to pick per suite
         self.request: Any = None  # the last request that passed every check
 
@@ -85,7 +85,7 @@ class RunSetupScreen(AccelmarkScreen):
                 Static("", id="model-about", markup=False),
             )
             yield EndpointFields(id="endpoint-fields")
-            yield Vertical(id="backend-options")
+            yield BackendOptions(id="backend-options")
             yield _field(
                 "Scenarios", "scenario",
                 RadioSet(RadioButton("default", id="mode-default", value=True, compact=True),
@@ -122,15 +122,10 @@ class RunSetupScreen(AccelmarkScreen):
         matrix = self.matrix = message.matrix
         suite_ids = [s.id for s in matrix.suites]
         suite_id = self.suite_id if self.suite_id in suite_ids else matrix.default_suite
-        runner_ids = [r.id for r in matrix.runners]
-        # A unique prefix names a runner too (cpu_llamacpp), as on the command line.
-        named = [r for r in runner_ids if r == self.runner_id] or \
-            [r for r in runner_ids if self.runner_id and r.startswith(self.runner_id)]
-        best = matrix.best.get(suite_id or "")
-        runner_id = named[0] if len(named) == 1 else getattr(best, "id", None)
+        runner_id, named = pick_runner(matrix, self.runner_id, suite_id)
         with self.prevent(Select.Changed):
             self.query_one("#suite", Select).set_options([(s, s) for s in suite_ids])
-            self.query_one("#runner", Select).set_options([(r, r) for r in runner_ids])
+            self.query_one("#runner", Select).set_options([(r.id, r.id) for r in matrix.runners])
             if suite_id:
                 self.query_one("#suite", Select).value = suite_id
             if runner_id:
@@ -139,7 +134,7 @@ class RunSetupScreen(AccelmarkScreen):
         self.query_one("#threads", Input).placeholder = f"{threads} (physical cores)"
         self._suite_changed()
         self.query_one("#setup-form").loading = False
-        if self.runner_id and len(named) != 1:
+        if self.runner_id and not named:
             self._show({"runner": f"Unknown runner '{self.runner_id}'; choose one from the list."})
         start = self.query_one("#start", Button)
         # Prefilled: Enter starts (and the footer shows ^s); the form stays at its top, where the fit line and
@@ -184,10 +179,18 @@ class RunSetupScreen(AccelmarkScreen):
         self.query_one("#suite-note", Static).update(note or "")
         self.query_one("#suite-note").display = bool(note)
 
+    def _runner(self) -> Any:
+        return self.matrix.runner(self._value("#runner")) if self.matrix else None
+
     def _endpoint(self) -> bool:
         """Whether the chosen runner measures a server (its fields replace the model's)."""
-        runner = self.matrix.runner(self._value("#runner")) if self.matrix else None
+        runner = self._runner()
         return bool(runner is not None and runner.is_endpoint)
+
+    def _folders(self) -> bool:
+        """Whether the chosen runner's backend reads Hugging Face folders (mlx-lm), not GGUF files."""
+        formats = getattr(self._runner(), "model_formats", None) or ()
+        return "hf" in formats and "gguf" not in formats
 
     def _build_picks(self) -> None:
         """The scenario boxes of the suite, plus accelmark's own (sweep, peak) for an endpoint runner."""
@@ -198,14 +201,10 @@ class RunSetupScreen(AccelmarkScreen):
         self._picks_for = (suite.id, endpoint)
         picks = self.query_one("#scenario-picks", Horizontal)
         picks.remove_children()
-        names = suite.default_scenarios + [s for s in suite.extra_scenarios if s not in suite.default_scenarios]
-        own = [s for s in registry.OWN if s not in names] if endpoint else []
+        names, own, about = scenario_choices(suite, endpoint)
         # name, not id: the old boxes are still being removed while the new ones mount.
         picks.mount_all([Checkbox(n, value=n in suite.default_scenarios, name=n, compact=True) for n in names + own])
-        self.query_one("#scenario-about", Static).update(
-            f"default: {', '.join(suite.default_scenarios)}"
-            + (f" · extra in all: {', '.join(suite.extra_scenarios)}" if suite.extra_scenarios else "")
-            + (f" · accelmark's own (pick): {', '.join(own)}" if own else ""))
+        self.query_one("#scenario-about", Static).update(about)
 
     def _runner_changed(self) -> None:
         endpoint = self._endpoint()
@@ -216,6 +215,7 @@ class RunSetupScreen(AccelmarkScreen):
             self.refresh_bindings()  # no model file to pick for a server
         self._build_picks()
         self._build_options()
+        self._model_kind_changed()
         _, fit = self._pair()
         line = self.query_one("#fit-line", Static)
         if fit is None:
@@ -226,17 +226,18 @@ class RunSetupScreen(AccelmarkScreen):
 
     def _build_options(self) -> None:
         """One generated field per backend option the chosen runner's backend shows here."""
-        runner = self.matrix.runner(self._value("#runner")) if self.matrix else None
-        declared = tuple(self.app.services.backend_options(runner))
-        if [o.name for o in declared] == [o.name for o in self._declared]:
-            return
-        self._declared = declared
-        box = self.query_one("#backend-options", Vertical)
-        box.remove_children()
-        box.display = bool(declared)
-        if declared:
-            box.mount_all([Static(f"{runner.backend} options (empty: the default)", classes="options-title"),
-                           *(_option_row(o) for o in declared)])
+        runner = self._runner()
+        self.query_one(BackendOptions).show(runner.backend if runner else None,
+                                            tuple(self.app.services.backend_options(runner)))
+
+    def _model_kind_changed(self) -> None:
+        """GGUF files or Hugging Face folders, as the chosen runner's backend reads them."""
+        local, path, hub = model_source.labels(self._folders())
+        self.query_one("#src-local", RadioButton).label = local
+        self.query_one("#model-path", Input).placeholder = path
+        self.query_one("#model-hub", Input).placeholder = hub
+        self.refresh_bindings()  # the file picker picks GGUF files
+        self._source_changed()
 
     def _source(self) -> str:
         pressed = self.query_one("#model-source", RadioSet).pressed_button
@@ -247,12 +248,7 @@ class RunSetupScreen(AccelmarkScreen):
         self.query_one("#local-row").display = source == "local"
         self.query_one("#model-hub").display = source == "hub"
         suite, _ = self._pair()
-        about = {
-            "suite": (f"{suite.model_short_name}, embedded (packaged with accelmark)." if suite and suite_has_model(suite)
-                      else f"{getattr(suite, 'model_short_name', 'The model')} is not packaged; pick a file."),
-            "local": "A .gguf file on this machine; its header is checked before the run starts.",
-            "hub": f"Downloaded through huggingface_hub, e.g. {HUB_EXAMPLE}",
-        }.get(source, "")
+        about = model_source.about(source, self._folders(), suite, bool(suite and suite_has_model(suite)))
         self.query_one("#model-about", Static).update(about)
         self._show_one("model", None)
 
@@ -286,7 +282,7 @@ class RunSetupScreen(AccelmarkScreen):
     def _on_typed(self, event: Input.Changed) -> None:
         # Check the typed field at once (without opening files); other fields keep their state.
         name = _INPUT_FIELD.get(event.input.id or "", event.input.id)
-        if (name in FIELDS or name in self._option_fields()) and self.matrix is not None:
+        if (name in FIELDS or name in self.query_one(BackendOptions).field_names()) and self.matrix is not None:
             suite, fit = self._pair()
             errors, _ = check_form(self.values(), suite=suite, fit=fit, machine=self.matrix.machine,
                                    check_files=False)
@@ -319,36 +315,15 @@ class RunSetupScreen(AccelmarkScreen):
             warmup=self.query_one("#warmup", Input).value, threads=self.query_one("#threads", Input).value,
             tier=self._value("#tier") or "", force=self.query_one("#force", Checkbox).value,
             endpoint=endpoint, **(self.query_one(EndpointFields).values() if endpoint else {}),
-            declared=self._declared, options=self._option_values(),
+            declared=self.query_one(BackendOptions).declared, options=self.query_one(BackendOptions).values(),
+            model_formats=tuple(getattr(self._runner(), "model_formats", None) or ()),
         )
-
-    def _option_fields(self) -> list[str]:
-        return [option_field(o.name) for o in self._declared]
-
-    def _option_values(self) -> dict[str, Any]:
-        """What is set in the generated fields, by option name (an empty box or a blank list: the default)."""
-        out: dict[str, Any] = {}
-        for opt in self._declared:
-            found = self.query(f"#{option_field(opt.name)}")
-            if not found:
-                continue
-            widget = found.first()
-            value = widget.value
-            if isinstance(widget, Select):
-                value = None if value is Select.NULL else value
-            elif isinstance(widget, Input):
-                value = value.strip() or None
-            elif value == opt.default:  # a checkbox left at the default sets nothing
-                value = None
-            if value is not None:
-                out[opt.name] = value
-        return out
 
     def _show_one(self, name: str, error: str | None) -> None:
         show_field_error(self, name, error)
 
     def _show(self, errors: dict[str, str]) -> None:
-        for name in (*FIELDS, *self._option_fields()):
+        for name in (*FIELDS, *self.query_one(BackendOptions).field_names()):
             self._show_one(name, errors.get(name))
         self.set_class(bool(errors), "-blocked")
         summary = self.query_one("#start-error", Label)
@@ -374,7 +349,7 @@ class RunSetupScreen(AccelmarkScreen):
         self.remove_class("-checking")
         self._show(message.errors)
         if message.errors:
-            first = next(n for n in (*FIELDS, *self._option_fields()) if n in message.errors)
+            first = next(n for n in (*FIELDS, *self.query_one(BackendOptions).field_names()) if n in message.errors)
             target = {"model": "#model-source", "scenario": "#scenario-mode"}.get(first, f"#{first}")
             self.query_one(target).focus()
             return
@@ -401,11 +376,9 @@ class RunSetupScreen(AccelmarkScreen):
 
         self.app.push_screen(LiveRunScreen(self.request))
 
-    # -- the rest ---------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple) -> bool | None:
-        if action == "browse" and self.has_class("-endpoint"):
-            return False
-        return True
+        # No file to pick for a server, or for a model folder (typed).
+        return not (action == "browse" and (self.has_class("-endpoint") or self._folders()))
 
     @on(Button.Pressed, "#cancel")
     def _cancel(self) -> None:
@@ -424,18 +397,3 @@ class RunSetupScreen(AccelmarkScreen):
         self.app.push_screen(FilePickerModal(self.query_one("#model-path", Input).value or None,
                                              last=self.app.last_model_folder), picked)
 
-
-def _option_row(opt: Any) -> Horizontal:
-    """A backend option's field: a list for choices (blank: the default), on/off for a flag whose default
-    is the backend's own (a list too: a checkbox could not say "default"), else a box."""
-    name = option_field(opt.name)
-    default = f"default: {opt.default}" if opt.default is not None else "default"
-    if opt.type is bool and opt.default is not None:
-        widget: Any = Checkbox(opt.help, value=bool(opt.default), id=name, compact=True)
-    elif opt.choices or opt.type is bool:
-        choices = opt.choices or ("on", "off")
-        widget = Select([(c, c) for c in choices], prompt=default, id=name, compact=True)
-    else:
-        widget = Input(id=name, compact=True, placeholder=f"{opt.hint} ({default})")
-    widget.tooltip = opt.help
-    return _field(opt.label, name, widget)

@@ -11,12 +11,12 @@ from __future__ import annotations
 import sys
 from functools import lru_cache
 
-from accelmark_tui.backends import endpoint_spec, llama_spec
+from accelmark_tui.backends import endpoint_spec, llama_spec, mlx_spec
 from accelmark_tui.engine.backend_spec import BackendSpec
 from accelmark_tui.errors import UsageError
 
 GROUP = "accelmark.backends"
-BUILTIN: tuple[BackendSpec, ...] = (llama_spec.SPEC, endpoint_spec.SPEC)
+BUILTIN: tuple[BackendSpec, ...] = (llama_spec.SPEC, endpoint_spec.SPEC, mlx_spec.SPEC)
 
 
 @lru_cache(maxsize=1)

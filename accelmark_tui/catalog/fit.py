@@ -87,8 +87,9 @@ def machine_blocker(
     module_available: ModuleProbe = importlib.util.find_spec,
 ) -> str | None:
     """Why ``runner`` cannot run anything on ``machine`` (hardware, then backend), or None."""
-    # cpu and endpoint runners fit every machine; the others need their device family.
-    if runner.platform != "cpu" and not runner.is_endpoint and not chips_on(machine, runner.platform):
+    # cpu and endpoint runners fit every machine; the others need their device family (or one of runs_on).
+    families = [runner.platform, *runner.runs_on]
+    if "cpu" not in families and not runner.is_endpoint and not any(chips_on(machine, f) for f in families):
         return f"needs {_hardware(runner.platform)[0]}; this machine has none"
     # The backend's Python modules, probed without importing them (imports are slow and may crash).
     for module in runner.requires_modules:

@@ -84,6 +84,12 @@ class RunnerInfo:
         return str(name) if name else None
 
     @property
+    def runs_on(self) -> list[str]:
+        """Device families it also runs on besides its platform (``accelmark.runs_on``): mlx-lm's runner, an
+        Apple one, runs on a Linux CPU through mlx[cpu]. Never picked by default there; chosen with --runner."""
+        return [str(f) for f in self.accelmark.get("runs_on") or []]
+
+    @property
     def requires_modules(self) -> list[str]:
         return [str(m) for m in self.accelmark.get("requires_modules") or []]
 

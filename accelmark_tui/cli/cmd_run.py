@@ -18,8 +18,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--runner", metavar="ID", help="runner id or unique prefix (default: best fit for this machine)")
     p.add_argument("--suite", metavar="ID", help=f"suite id (default: {DEFAULT_SUITE})")
-    p.add_argument("--model", metavar="PATH|ORG/REPO:FILE.gguf",
-                   help="local GGUF file or a Hugging Face file (default: the embedded SmolLM2-135M-Instruct)")
+    p.add_argument("--model", metavar="PATH|ORG/REPO:FILE.gguf|ORG/NAME",
+                   help="what the runner's backend reads (`accelmark runners --json`: model_formats): a GGUF file or "
+                   "ORG/REPO[@REV]:FILE.gguf for llama.cpp (default: the embedded SmolLM2-135M-Instruct); a Hugging "
+                   "Face folder or ORG/NAME[@REV] for mlx-lm; the served model's name for the endpoint runner")
     p.add_argument("--scenario", default="default", metavar="default|all|NAME",
                    help="scenarios to run: the suite's default set, all, or names (comma-separated)")
     p.add_argument("--runs", type=int, metavar="N", help="repeated runs per scenario (default: the suite's num_runs)")

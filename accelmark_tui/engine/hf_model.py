@@ -19,11 +19,11 @@ import re
 from pathlib import Path
 from typing import Any
 
-from accelmark_tui.engine.backend import ModelSpec
+from accelmark_tui.engine.backend import ModelSpec, PreparedModel
 from accelmark_tui.engine.filehash import file_sha256
 from accelmark_tui.engine.model_identity import ModelIdentity
 from accelmark_tui.engine.models import _hf_cache_dir, _reachable
-from accelmark_tui.errors import ModelError, NetworkError
+from accelmark_tui.errors import ModelError, NetworkError, UsageError
 
 CONFIG = "config.json"
 WEIGHTS = "model*.safetensors"  # what save_pretrained writes and mlx-lm loads (not consolidated.safetensors)
@@ -50,6 +50,11 @@ def resolve_hf_model(spec: str) -> ModelSpec:
     folder, commit = hub_snapshot(m["repo"], m["rev"])
     _check_folder(folder)
     return _spec(folder, commit, "huggingface", _identify(folder, m["repo"]), {"hub_repo": m["repo"]})
+
+
+def check_folder(spec: str | os.PathLike[str]) -> Path:
+    """The folder, checked as a Hugging Face model folder (the run setup's check); one sentence if not."""
+    return _check_folder(Path(spec).expanduser())
 
 
 def _check_folder(p: Path) -> Path:
@@ -264,3 +269,18 @@ def hub_snapshot(repo: str, revision: str | None) -> tuple[Path, str]:
         raise NetworkError(f"The download of {where} failed ({type(exc).__name__}); check the network and try again.") from None
     # The cache layout is snapshots/<commit>/: the folder's name pins the revision.
     return Path(local), Path(local).name
+
+
+def prepare_hf(req: Any, *, suite: Any, machine: Any = None, log_path: Any = None) -> PreparedModel:
+    """The ``prepare`` of backends that run a Hugging Face model (mlx-lm): ``--model`` as a folder or repo id;
+    without it, an upstream suite's hub model (``model_id``) is fetched. The user's options go to the backend."""
+    spec = req.model
+    if spec is None:
+        data = suite.data
+        if data.get("model_file"):  # the quick suite's model is a GGUF this backend cannot read
+            raise UsageError(f"{suite.id}'s bundled model is a GGUF, which this runner cannot load; pass a Hugging "
+                             "Face folder or repo id with --model (`accelmark dev tiny-model DIR` writes a tiny one).")
+        spec = str(data.get("model_id") or "")
+        if not spec:
+            raise UsageError(f"{suite.id} names no model; pass a Hugging Face folder or repo id with --model.")
+    return PreparedModel(model=resolve_hf_model(spec), backend_options=dict(req.options))

@@ -80,12 +80,14 @@ class ResultWriter:
             model_revision=model.revision, precision=ex.get("precision", "FP16"),
             parameter_count_b=float(ex.get("parameter_count_b") or 0.0),
             architecture=ex.get("architecture_family", "dense"),
-            quantization_method=ex.get("quantization_method"), model_format=model.format,
+            # A backend's resolver may name the format in upstream's words ("HuggingFace original", "MLX").
+            quantization_method=ex.get("quantization_method"), model_format=ex.get("model_format") or model.format,
             # The schema knows huggingface/local; where a server got its weights is unknown.
             model_source=None if model.source == "endpoint" else model.source,
             model_name=(ex.get("served_model") or ex.get("hub_file") or _basename(model.path)),
             # Otherwise: where the model_id came from (the file's hash, its GGUF metadata…).
-            model_note=ex.get("note") or ("GGUF conversion of the suite's model run by llama.cpp" if upstream
+            model_note=ex.get("note") or ((f"{model.format.upper()} conversion of the suite's model" if model.format != "hf"
+                                           else "the suite's model") + f" run by {runner.framework}" if upstream
                                           else ex.get("model_id_note")),
             submitted_by=who or PLACEHOLDER_SUBMITTER, submission_type=kind,
             num_runs=int(num_runs if num_runs is not None else suite.get("num_runs", 1)),

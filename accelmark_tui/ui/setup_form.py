@@ -24,6 +24,7 @@ FIELDS = ("runner", "suite", "model", "base-url", "served-model", "api-key-env",
 ENDPOINT_FIELDS = ("base-url", "served-model", "api-key-env", "api", "chip", "levels", "sla-ttft")
 SOURCES = ("suite", "local", "hub")
 HUB_EXAMPLE = "bartowski/SmolLM2-135M-Instruct-GGUF:SmolLM2-135M-Instruct-Q4_K_M.gguf"
+HUB_REPO_EXAMPLE = "mlx-community/SmolLM2-135M-Instruct"  # a whole repo: backends that read HF folders
 MAX_RUNS = 100
 MAX_WARMUP = 1000
 MAX_CHIPS = 1024
@@ -61,6 +62,7 @@ class FormValues:
     # what is set in them by option name (text, a choice or a bool; unset ones are left out).
     declared: tuple = ()
     options: dict[str, Any] = field(default_factory=dict)
+    model_formats: tuple = ()  # the runner's (meta.json): "hf" alone means a folder or repo id, not a GGUF
 
 
 def option_field(name: str) -> str:
@@ -216,9 +218,16 @@ def check_form(values: FormValues, *, suite: Any | None, fit: Any | None, machin
         found, endpoint = check_endpoint(values, suite, check_env=check_files)
         errors.update(found)
     elif values.source == "suite":
-        if suite is not None and not suite_has_model(suite):
+        if suite is not None and suite_has_model(suite) and "gguf" not in values.model_formats and values.model_formats:
+            errors["model"] = (f"{suite.id}'s bundled model is a GGUF, which this runner cannot load; give a Hugging "
+                               "Face folder or repo id (`accelmark dev tiny-model DIR` writes a tiny one).")
+        elif suite is not None and not suite_has_model(suite):
             errors["model"] = (f"{suite.id}'s model ({suite.model_short_name}) is not bundled; choose a local "
                                "GGUF file or a Hugging Face file of it.")
+    elif "hf" in values.model_formats and "gguf" not in values.model_formats and values.source != "suite":
+        model, errors["model"] = _check_hf(values, check_files)
+        if not errors["model"]:
+            del errors["model"]
     elif values.source == "local":
         model = values.path.strip()
         if not model:
@@ -270,3 +279,26 @@ def check_form(values: FormValues, *, suite: Any | None, fit: Any | None, machin
     return {}, RunRequest(runner=values.runner, suite=values.suite, scenario=scenario, runs=runs,
                           warmup=warmup, threads=threads, tier=values.tier, force=values.force,
                           **({"model": model} | endpoint))
+
+
+def _check_hf(values: FormValues, check_files: bool) -> tuple[str | None, str]:
+    """(model, error or "") for a backend that reads Hugging Face folders: a local folder or ORG/NAME[@REV]."""
+    from accelmark_tui.engine.hf_model import check_folder, is_repo_id
+    from accelmark_tui.errors import AccelmarkError
+
+    if values.source == "local":
+        model = values.path.strip()
+        if not model:
+            return None, "Give the path of a Hugging Face model folder (config.json and *.safetensors)."
+        if check_files:
+            try:
+                check_folder(model)
+            except AccelmarkError as exc:
+                return model, str(exc)
+        return model, ""
+    model = values.hub.strip()
+    if not model:
+        return None, f"Give a Hugging Face repo as ORG/NAME[@REV], e.g. {HUB_REPO_EXAMPLE}."
+    if ":" in model or not is_repo_id(model):
+        return model, f"'{model}' is not ORG/NAME[@REV] (a repo and an optional revision; this runner reads whole repos)."
+    return model, ""

@@ -358,3 +358,30 @@ async def test_radio_buttons_and_checkboxes_show_their_state_without_colour(make
         assert radios["src-suite"] == "▐●▌" and radios["src-local"] == "▐ ▌"
         boxes = [(b.value, b._button.plain) for b in app.screen.query(Checkbox)]
         assert boxes and all(plain == ("▐X▌" if on else "▐ ▌") for on, plain in boxes)
+
+
+async def test_a_folder_backend_asks_for_a_folder_or_repo_not_a_gguf(make_app, tui, fake_live, services, tmp_path):
+    """The mlx-lm runner reads Hugging Face folders: the model row says so, the GGUF file picker is not offered,
+    the bundled GGUF is refused in one sentence, and a tiny model's folder starts the run."""
+    pytest.importorskip("mlx_lm")  # the runner is ready only with mlx installed
+    from accelmark_tui.engine.tiny_model import write_tiny_model
+
+    write_tiny_model(tmp_path / "tiny")
+    services.save_profile(Profile("octocat"))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _setup(pilot, tui, runner="apple_mlx_lm")
+        assert str(screen.query_one("#src-local").label) == "Local folder"
+        assert screen.query_one("#model-hub").placeholder == "ORG/NAME[@REV]"
+        assert screen.check_action("browse", ()) is False
+        await _start(pilot, tui)  # the suite's model: the embedded GGUF
+        assert "bundled model is a GGUF, which this runner cannot load" in _errors(screen)["model"]
+        screen.query_one("#src-hub").value = True
+        screen.query_one("#model-hub").value = "org/repo:model.gguf"
+        await _start(pilot, tui)
+        assert "is not ORG/NAME[@REV]" in _errors(screen)["model"]
+        screen.query_one("#src-local").value = True
+        screen.query_one("#model-path").value = str(tmp_path / "tiny")
+        await _start(pilot, tui)
+        assert _errors(screen) == {} and fake_live[0].model == str(tmp_path / "tiny")
+        assert fake_live[0].runner.startswith("apple_mlx_lm_")

@@ -180,3 +180,14 @@ def test_best_runner_prefers_validated_then_falls_back() -> None:
     pick = best_runner(get_suite("quick"), RTX_BOX, [CPU, NVIDIA], module_available=missing)
     assert pick is NVIDIA
     assert best_runner(get_suite("quick"), RTX_BOX, [], module_available=installed) is None
+
+
+def test_mlx_runs_on_a_cpu_box_through_mlx_cpu_but_is_never_the_default_there():
+    """accelmark.runs_on: ["cpu"] lets the Apple mlx-lm runner run on a Linux CPU (mlx[cpu]); without mlx the
+    reason is the one install command, and the default pick stays the llama.cpp CPU runner."""
+    mlx = get_runner("apple_mlx_lm")
+    assert machine_blocker(mlx, CPU_BOX, module_available=installed) is None
+    assert machine_blocker(APPLE, CPU_BOX, module_available=installed) == "needs an Apple silicon GPU; this machine has none"
+    reason = check_fit(mlx, get_suite("quick"), CPU_BOX, module_available=missing).reason
+    assert reason == "mlx is not installed; install it with: pip install 'accelmark-tui[mlx]'"
+    assert best_runner(get_suite("quick"), CPU_BOX, module_available=installed).id == CPU.id
