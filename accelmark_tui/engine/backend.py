@@ -102,6 +102,11 @@ class Backend(ABC):
         """
         return None
 
+    def peak_memory_gb(self) -> float | None:
+        """The peak of the engine's own device allocator so far (GB), where it keeps one; recorded at each
+        scenario's end as ``backend_peak_memory_gb`` beside the runner's peak RSS."""
+        return None
+
     def count_tokens(self, text: str) -> int | None:
         """Tokens in ``text`` by the model's tokenizer, when the backend has one."""
         return None

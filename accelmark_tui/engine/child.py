@@ -218,7 +218,7 @@ async def _run_job(job: dict, backend: Backend, feed: FeedWriter, stop: asyncio.
                 return "stopped"
             events.close()
             feed.send(ScenarioEnd(scenario=name, seconds=round(time.time() - t0, 3),
-                                  samples=str(out_dir / name / "samples.jsonl")))
+                                  samples=str(out_dir / name / "samples.jsonl"), peak_memory_gb=backend.peak_memory_gb()))
         return "done"
     finally:
         tick_task.cancel()

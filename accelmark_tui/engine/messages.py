@@ -114,6 +114,7 @@ class ScenarioEnd:
     scenario: str
     seconds: float = 0.0
     samples: str | None = None  # the events file's path
+    peak_memory_gb: float | None = None  # the backend's own allocator peak so far, where it reports one
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,7 +244,8 @@ _DECODERS: dict[str, Callable[[dict[str, Any]], Message | None]] = {
         scenario=name, best=number(d.get("best")), bracket=_bracket(d.get("bracket")),
         stopped=None if d.get("stopped") is None else str(d.get("stopped")))),
     ScenarioEnd.TYPE: _with_scenario(lambda d, name: ScenarioEnd(
-        scenario=name, seconds=_num(d.get("seconds"), 0.0), samples=_str(d.get("samples")))),
+        scenario=name, seconds=_num(d.get("seconds"), 0.0), samples=_str(d.get("samples")),
+        peak_memory_gb=number(d.get("peak_memory_gb")))),
     ScenarioStopped.TYPE: _with_scenario(lambda d, name: ScenarioStopped(*_at_step(d, name),
                                                                          request=_num(d.get("request"), 0))),
     Fatal.TYPE: lambda d: Fatal(message=_str(d.get("message")), kind=_str(d.get("kind"))),

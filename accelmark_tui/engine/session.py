@@ -23,9 +23,8 @@ from accelmark_tui.detect.background import BackgroundSampler
 from accelmark_tui.engine import blocks, resume
 from accelmark_tui.engine import plan as planmod
 from accelmark_tui.engine import workload
-from accelmark_tui.engine import backend_spec
+from accelmark_tui.engine import run_options
 from accelmark_tui.engine.backend import PreparedModel, load_object
-from accelmark_tui.engine.backend_spec import BackendSpec
 from accelmark_tui.engine.metrics import LATE_SEND_MS, LATE_SHARE_WARN
 from accelmark_tui.engine.host import PeakRss, RunnerProcess, describe_exit
 from accelmark_tui.engine.live import LiveRun
@@ -85,8 +84,8 @@ class RunSession:
         # too), so a resumed run sends what the first one would have.
         prompts = workload.distinct_prompts(workload.load_prompts(resources.dataset_path(suite["dataset"])))
         workload.assign_prompts(plans, len(prompts), workload.deck_seed(suite))
-        self.spec = self._backend_spec()
-        req.options = self._checked_options(req.options)
+        self.spec = run_options.spec_of(self.runner)
+        req.options = run_options.checked(self.spec, self.runner, req.options)
         # The backend resolves --model for its formats (and starts or reaches a server): see PreparedModel.
         log = paths.cache_dir() / "serve" / f"server-{int(time.time())}.log"
         self.prepared_model = prep = load_object(self.spec.prepare)(req, suite=self.suite, machine=self.machine,
@@ -99,30 +98,6 @@ class RunSession:
             if prep.server:
                 prep.server.stop()
             raise
-
-    def _backend_spec(self) -> BackendSpec:
-        if not self.runner.backend:
-            raise UsageError(f"{self.runner.id}'s meta.json names no backend (accelmark.backend); add the name of "
-                             "the backend it runs, e.g. \"llama.cpp\".")
-        return backend_spec.spec_named(self.runner.backend)
-
-    def _checked_options(self, options: dict[str, Any]) -> dict[str, Any]:
-        """The request's backend options parsed by the runner's spec; an option of another backend is one
-        sentence naming the runners that take it."""
-        spec = self.spec
-        for name in options:
-            if spec.option(name) is not None:
-                continue
-            owner = backend_spec.owner_of(name, backend_spec.all_specs())
-            own = f"{self.runner.id} runs {spec.name}, whose options are {spec.flags()}"
-            if owner is None:
-                raise UsageError(f"'{name}' is no backend's option; {own}.")
-            from accelmark_tui.catalog.runners import discover_runners
-
-            takers = [r.id for r in discover_runners() if r.backend == owner.name]
-            pick = f" (--runner {' or '.join(takers)})" if takers else ""
-            raise UsageError(f"{owner.option(name).cli_flag} is an option of the {owner.name} backend{pick}; {own}.")
-        return spec.check_options(options)
 
     def _prepare_output(self, plans: list[dict], chip: dict | None = None) -> "RunSession":
         from accelmark_tui.results.layout import RunDir
@@ -139,7 +114,7 @@ class RunSession:
         self.writer.runner_config = dict(self.prepared_model.extra_config) | (
             {"backend_options": recorded} if recorded else {})
         self.run_dir: RunDir = self.writer.run_dir
-        self._check_same_options(recorded)
+        run_options.check_same(self.spec, self.run_dir, recorded, req.force)
         self.state = self.run_dir.prepare(req.force, scenarios_planned=self.scenarios)
         self.state.extra["backend_options"] = recorded
         self.run_dir.save_state(self.state)
@@ -150,18 +125,6 @@ class RunSession:
             self.state.scenarios_partial.get(p["name"]), p, self.run_dir.samples(p["name"])))}
         self.prepared = True
         return self
-
-    def _check_same_options(self, recorded: dict[str, Any]) -> None:
-        """A folder measured with other backend options is another configuration the run identity (upstream's
-        fields) cannot tell apart: never resume into it; --force archives it and measures afresh."""
-        if self.req.force or not self.run_dir.exists():
-            return
-        earlier = self.run_dir.load_state()
-        before = earlier.extra.get("backend_options", {}) if earlier is not None else {}
-        if before != recorded:
-            raise UsageError(f"{self.run_dir.path} was measured with {_described(self.spec, before)}, not "
-                             f"{_described(self.spec, recorded)}; run with the same options to resume it, or add "
-                             "--force to measure again (the earlier run is archived).")
 
     # -- the run ---------------------------------------------------------------
     def execute(self) -> RunOutcome:
@@ -242,7 +205,7 @@ class RunSession:
                 case ScenarioEnd():
                     name = msg.scenario
                     bg.sample(final=True)
-                    self._finish_scenario(name, rss, bg.summary())
+                    self._finish_scenario(name, rss, bg.summary(), msg.peak_memory_gb)
                     idx = self.todo.index(name)
                     current = self.todo[idx + 1] if idx + 1 < len(self.todo) else None
                 case ScenarioStopped():
@@ -323,7 +286,8 @@ class RunSession:
             self._bg_warned.add(scenario)
             self.live.note(line)
 
-    def _finish_scenario(self, name: str, rss: PeakRss, load: dict[str, Any] | None = None) -> None:
+    def _finish_scenario(self, name: str, rss: PeakRss, load: dict[str, Any] | None = None,
+                         backend_peak_gb: float | None = None) -> None:
         records = read_records(self.run_dir.samples(name))
         p = next(p for p in self.plans if p["name"] == name)
         ctx = blocks.ReportContext(served_concurrency=int((self.writer.load_info or {}).get("max_concurrency", 1)),
@@ -339,6 +303,8 @@ class RunSession:
                            f"unique prefix (metrics.{name}.prompt_reuse)")
         if rss.peak_bytes and isinstance(block, dict):
             block["runner_peak_rss_gb"] = round(rss.peak_bytes / 1e9, 3)
+        if backend_peak_gb is not None and isinstance(block, dict):
+            block["backend_peak_memory_gb"] = backend_peak_gb
         if load is not None and isinstance(block, dict) and name != "accuracy":  # a score does not depend on speed
             block[background.KEY] = load
             if line := background.scenario_warning(name, load):
@@ -395,13 +361,3 @@ def _kept(done: list[str], where: Path, verb: str | None, partial: dict[str, dic
                 + "; run the same command again to resume the rest.")
     return f"{verb}: {text}" if verb else text
 
-
-def _described(spec: BackendSpec, options: dict[str, Any]) -> str:
-    """``--type-k q8_0 --n-batch 256``, or words for none."""
-    if not options:
-        return f"{spec.name}'s defaults"
-    words = []
-    for name, value in options.items():
-        opt = spec.option(name)
-        words.append(f"{opt.cli_flag if opt else name} {'on' if value is True else 'off' if value is False else value}")
-    return " ".join(words)

@@ -26,8 +26,9 @@ def test_tiny_model_then_an_mlx_run_writes_a_folder_the_schemas_accept(cli, tmp_
     assert validate_result(doc) == []
     assert doc["software"]["framework"] == "mlx-lm" and doc["model"]["model_format"] == "HuggingFace original"
     assert doc["model"]["precision"] == "FP32" and len(doc["model"]["model_revision"]) == 64  # the folder's hash
-    tpot = doc["metrics"]["interactive"]["tpot_ms"]["p50"]
-    assert tpot > 0  # measured from the runner's own token stamps
+    block = doc["metrics"]["interactive"]
+    assert block["tpot_ms"]["p50"] > 0  # measured from the runner's own token stamps
+    assert 0 < block["backend_peak_memory_gb"] < 1  # MLX's allocator peak for a 1.5 MB model
     argv, env = cli(tmp_path, "validate", str(run_dir), "--json")
     checks = {c["name"]: c for c in json.loads(subprocess.run(argv, capture_output=True, text=True, env=env,
                                                                timeout=120).stdout)["checks"]}
