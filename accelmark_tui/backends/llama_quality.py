@@ -1,0 +1,151 @@
+"""Quality of a GGUF file on llama.cpp: perplexity and KL divergence against a reference file.
+
+The sweep's quality half (issue 13): the same llama.cpp build that measures speed computes
+the log-probs, through the C API (``llama_lowlevel.LlamaModel``), one chunk of ``n_ctx``
+tokens per ``llama_decode`` with logits requested for the scored half only, as
+llama-perplexity batches them. The arithmetic and the reference cache are in
+``engine/quality.py`` (its docstring states the top-k choice).
+
+``perplexity(path)`` → {"ppl", "ppl_sd", "chunks", "n_ctx", "tokens_scored"}.
+``kl_divergence(path, reference)`` → the KLD figures, the file's perplexity and the
+reference's (one pass over the file gives both), and whether the reference came from the cache.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from accelmark_tui.engine import quality as Q
+from accelmark_tui.engine.filehash import file_sha256
+from accelmark_tui.engine.models import check_gguf
+
+Progress = Callable[[int, int], None]  # (chunks done, chunks in all)
+
+
+class _Evaluator:
+    """One loaded file: tokenizes the text and yields each chunk's scored log-prob rows."""
+
+    def __init__(self, path: str | os.PathLike[str], n_ctx: int, threads: int | None, n_gpu_layers: int) -> None:
+        from accelmark_tui.backends import llama_lowlevel as L
+        from accelmark_tui.backends.llama_cpp import physical_cores
+
+        check_gguf(path)  # a missing, foreign or truncated file is one sentence
+        self.C = L.C
+        self.m = L.LlamaModel(str(path), n_ctx_seq=n_ctx, n_seq=1, n_batch=n_ctx, threads=int(threads or physical_cores()),
+                              n_gpu_layers=n_gpu_layers, n_ubatch=min(n_ctx, 512))
+        self.n_ctx = n_ctx
+        self.n_vocab = int(self.C.llama_vocab_n_tokens(self.m.vocab))
+        self.add_bos = bool(self.C.llama_vocab_get_add_bos(self.m.vocab))
+        self.bos = int(self.C.llama_vocab_bos(self.m.vocab))
+
+    def tokenize(self, text: str) -> list[int]:
+        # common_tokenize(ctx, text, add_special=true, parse_special=false), as llama-perplexity calls it.
+        return self.m.tokenize(text, special=False, add_special=True)
+
+    def chunks(self, tokens: np.ndarray, progress: Progress | None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """(log-probs of positions first … n_ctx-2, the tokens they predict) per chunk."""
+        C, m, n_ctx = self.C, self.m, self.n_ctx
+        first = Q.first_scored(n_ctx)
+        b = m.batch
+        for i, chunk in enumerate(tokens):
+            C.llama_memory_clear(m.mem, True)
+            for k in range(n_ctx):
+                b.token[k] = self.bos if (k == 0 and self.add_bos) else int(chunk[k])
+                b.pos[k] = k
+                b.n_seq_id[k] = 1
+                b.seq_id[k][0] = 0
+                b.logits[k] = k >= first
+            b.n_tokens = n_ctx
+            rc = C.llama_decode(m.ctx, b)
+            if rc != 0:
+                from accelmark_tui.backends.llama_lowlevel import last_log_error
+                from accelmark_tui.errors import ModelError
+
+                raise ModelError(f"llama.cpp failed to evaluate chunk {i + 1} (code {rc}: {last_log_error()}); "
+                                 "try a smaller context.")
+            n_out = n_ctx - first
+            ptr = C.llama_get_logits(m.ctx)
+            logits = np.ctypeslib.as_array(ctypes.cast(ptr, ctypes.POINTER(ctypes.c_float)), shape=(n_out, self.n_vocab))
+            yield Q.log_softmax(logits[:-1]), chunk[first + 1:].astype(np.int64)
+            if progress:
+                progress(i + 1, len(tokens))
+
+    def close(self) -> None:
+        self.m.free()
+
+
+def perplexity(model_path: str | os.PathLike[str], text: str | None = None, *, n_ctx: int = Q.N_CTX,
+               max_chunks: int = Q.MAX_CHUNKS, threads: int | None = None, n_gpu_layers: int = 0,
+               progress: Progress | None = None) -> dict[str, Any]:
+    """llama-perplexity's figure for ``model_path`` on ``text`` (default: the bundled text)."""
+    ev = _Evaluator(model_path, n_ctx, threads, n_gpu_layers)
+    try:
+        tokens = Q.chunk_tokens(ev.tokenize(text if text is not None else Q.default_text()), n_ctx, max_chunks)
+        nll = [-np.take_along_axis(lp, tgt[:, None], axis=1)[:, 0] for lp, tgt in ev.chunks(tokens, progress)]
+    finally:
+        ev.close()
+    return Q.ppl_stats(np.concatenate(nll), n_ctx, len(tokens))
+
+
+def reference_logprobs(reference_path: str | os.PathLike[str], text: str | None = None, *, n_ctx: int = Q.N_CTX,
+                       max_chunks: int = Q.MAX_CHUNKS, topk: int = Q.TOPK, threads: int | None = None,
+                       n_gpu_layers: int = 0, progress: Progress | None = None) -> tuple[Path, bool]:
+    """The reference's top-k log-probs on the text, computed once and cached; (cache file, reused?)."""
+    text = text if text is not None else Q.default_text()
+    ref_sha = file_sha256(reference_path)
+    path = Q.reference_cache_path(ref_sha, Q.text_sha(text), n_ctx, max_chunks, topk)
+    if Q.load_reference(path) is not None:
+        return path, True
+    ev = _Evaluator(reference_path, n_ctx, threads, n_gpu_layers)
+    try:
+        tokens = Q.chunk_tokens(ev.tokenize(text), n_ctx, max_chunks)
+        ids, lps, rests, tgts = [], [], [], []
+        for lp, tgt in ev.chunks(tokens, progress):
+            i, v, r = Q.top_k(lp, topk)
+            ids.append(i), lps.append(v), rests.append(r)
+            tgts.append(np.take_along_axis(lp, tgt[:, None], axis=1)[:, 0])
+        n_vocab = ev.n_vocab
+    finally:
+        ev.close()
+    meta = {"reference": str(reference_path), "reference_sha256": ref_sha, "n_ctx": n_ctx, "chunks": len(tokens),
+            "topk": topk, "n_vocab": n_vocab, "method": Q.method(topk)}
+    Q.save_reference(path, tokens, np.concatenate(ids), np.concatenate(lps), np.concatenate(rests),
+                     np.concatenate(tgts).astype(np.float32), meta)
+    return path, False
+
+
+def kl_divergence(model_path: str | os.PathLike[str], reference_path: str | os.PathLike[str], text: str | None = None, *,
+                  n_ctx: int = Q.N_CTX, max_chunks: int = Q.MAX_CHUNKS, topk: int = Q.TOPK, threads: int | None = None,
+                  n_gpu_layers: int = 0, progress: Progress | None = None) -> dict[str, Any]:
+    """``model_path`` against ``reference_path``: llama-perplexity --kl-divergence's figures, plus both perplexities."""
+    cache, reused = reference_logprobs(reference_path, text, n_ctx=n_ctx, max_chunks=max_chunks, topk=topk,
+                                       threads=threads, n_gpu_layers=n_gpu_layers)
+    loaded = Q.load_reference(cache)
+    if loaded is None:  # pragma: no cover - written a moment ago
+        raise OSError(f"The reference cache {cache} could not be read back")
+    ref, meta = loaded
+    ev = _Evaluator(model_path, n_ctx, threads, n_gpu_layers)
+    try:
+        Q.check_vocab(meta, ev.n_vocab, str(model_path))
+        klds, dps, sames, nll = [], [], [], []
+        start = 0
+        # The reference's tokens, not a re-tokenization: both files are scored on the very same ids.
+        for lp, tgt in ev.chunks(ref["tokens"], progress):
+            rows = slice(start, start + len(tgt))
+            k, d, s = Q.kld_rows(ref, rows, lp, tgt)
+            klds.append(k), dps.append(d), sames.append(s)
+            nll.append(-np.take_along_axis(lp, tgt[:, None], axis=1)[:, 0])
+            start += len(tgt)
+    finally:
+        ev.close()
+    ppl = Q.ppl_stats(np.concatenate(nll), n_ctx, len(ref["tokens"]))
+    ppl_ref = float(np.exp(-ref["target_lp"].astype(np.float64).mean()))
+    out = Q.kld_stats(np.concatenate(klds), np.concatenate(dps), np.concatenate(sames), topk)
+    return out | ppl | {"ppl_ref": ppl_ref, "ppl_ratio": ppl["ppl"] / ppl_ref, "reference": str(reference_path),
+                        "reference_cached": reused}
