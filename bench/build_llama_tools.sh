@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Build llama.cpp's own `llama-bench` and `llama-server` from the exact
-# llama.cpp that llama-cpp-python 0.3.36 vendors: the decode-fidelity benchmark
-# compares accelmark with the same C code it runs on, and the endpoint tests
-# need a real OpenAI-compatible server with continuous batching and usage in
-# streams. Binaries live in the user's cache (never committed); the script
+# Build llama.cpp's own `llama-bench`, `llama-server`, `llama-perplexity` and
+# `llama-quantize` from the exact llama.cpp that llama-cpp-python 0.3.36 vendors:
+# the decode-fidelity benchmark compares accelmark with the same C code it runs
+# on, the endpoint tests need a real OpenAI-compatible server with continuous
+# batching and usage in streams, and bench/quality_fidelity.py compares the
+# quality figures with llama-perplexity's. Binaries live in the user's cache (never committed); the script
 # prints the directory holding them on the last line.
 #
 # With --shared-bench it builds (only) a llama-bench linked against shared
@@ -43,7 +44,10 @@ if [[ $SHARED == 1 && -x "$OUT/shared/llama-bench" && $FORCE == 0 ]]; then
   echo "$OUT/shared"
   exit 0
 fi
-if [[ $SHARED == 0 && -x "$OUT/llama-bench" && -x "$OUT/llama-server" && $FORCE == 0 ]]; then
+TOOLS=(llama-bench llama-server llama-perplexity llama-quantize)
+HAVE=1
+for tool in "${TOOLS[@]}"; do [[ -x "$OUT/$tool" ]] || HAVE=0; done
+if [[ $SHARED == 0 && $HAVE == 1 && $FORCE == 0 ]]; then
   echo "$OUT"
   exit 0
 fi
@@ -79,12 +83,12 @@ if [[ $SHARED == 1 ]]; then
   exit 0
 fi
 # GGML_NATIVE=ON matches a from-source llama-cpp-python build on this machine;
-# curl is not needed: both tools only read local files.
+# curl is not needed: the tools only read local files.
 cmake -S "$LLAMA" -B "$LLAMA/build" -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON -DLLAMA_CURL=OFF ${FIX[@]+"${FIX[@]}"} \
   -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=ON -DBUILD_SHARED_LIBS=OFF >&2
-cmake --build "$LLAMA/build" --target llama-bench llama-server -j"$JOBS" >&2
+cmake --build "$LLAMA/build" --target "${TOOLS[@]}" -j"$JOBS" >&2
 
-cp "$LLAMA/build/bin/llama-bench" "$LLAMA/build/bin/llama-server" "$OUT/"
+for tool in "${TOOLS[@]}"; do cp "$LLAMA/build/bin/$tool" "$OUT/"; done
 # Keep the sdist (re-builds skip the download) but drop the build tree.
 rm -rf "$SRC"
 echo "$OUT"

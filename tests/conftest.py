@@ -32,3 +32,12 @@ def cli():
         return [sys.executable, "-m", "accelmark_tui", *args], env
 
     return make
+
+
+@pytest.fixture(scope="session")
+def quant_ladder(tmp_path_factory) -> dict[str, Path]:
+    """The embedded model as F16 and three llama.cpp quantizations of it, built once a test session
+    (engine/ladder.py); {file type: path}, highest precision first."""
+    from accelmark_tui.engine.ladder import DEFAULT_TYPES, build_ladder
+
+    return build_ladder(tmp_path_factory.mktemp("ladder"), DEFAULT_TYPES)

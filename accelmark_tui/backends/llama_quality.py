@@ -14,7 +14,9 @@ reference's (one pass over the file gives both), and whether the reference came 
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,31 @@ from accelmark_tui.engine.filehash import file_sha256
 from accelmark_tui.engine.models import check_gguf
 
 Progress = Callable[[int, int], None]  # (chunks done, chunks in all)
+
+
+def _own_thread(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Run ``fn`` on a fresh thread that ends with it. libgomp keeps an idle OpenMP team per thread
+    that ever computed, and more teams than cores slowed later decodes 3x (llama_cpp.py's engine
+    thread says how): a quality pass must not leave one behind on the sweep's own thread."""
+
+    @functools.wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        box: dict[str, Any] = {}
+
+        def body() -> None:
+            try:
+                box["v"] = fn(*args, **kwargs)
+            except BaseException as exc:  # re-raised on the caller's thread
+                box["e"] = exc
+
+        t = threading.Thread(target=body, name="accelmark-quality")
+        t.start()
+        t.join()
+        if "e" in box:
+            raise box["e"]
+        return box["v"]
+
+    return run
 
 
 class _Evaluator:
@@ -80,6 +107,7 @@ class _Evaluator:
         self.m.free()
 
 
+@_own_thread
 def perplexity(model_path: str | os.PathLike[str], text: str | None = None, *, n_ctx: int = Q.N_CTX,
                max_chunks: int = Q.MAX_CHUNKS, threads: int | None = None, n_gpu_layers: int = 0,
                progress: Progress | None = None) -> dict[str, Any]:
@@ -93,6 +121,7 @@ def perplexity(model_path: str | os.PathLike[str], text: str | None = None, *, n
     return Q.ppl_stats(np.concatenate(nll), n_ctx, len(tokens))
 
 
+@_own_thread
 def reference_logprobs(reference_path: str | os.PathLike[str], text: str | None = None, *, n_ctx: int = Q.N_CTX,
                        max_chunks: int = Q.MAX_CHUNKS, topk: int = Q.TOPK, threads: int | None = None,
                        n_gpu_layers: int = 0, progress: Progress | None = None) -> tuple[Path, bool]:
@@ -120,10 +149,12 @@ def reference_logprobs(reference_path: str | os.PathLike[str], text: str | None 
     return path, False
 
 
+@_own_thread
 def kl_divergence(model_path: str | os.PathLike[str], reference_path: str | os.PathLike[str], text: str | None = None, *,
                   n_ctx: int = Q.N_CTX, max_chunks: int = Q.MAX_CHUNKS, topk: int = Q.TOPK, threads: int | None = None,
                   n_gpu_layers: int = 0, progress: Progress | None = None) -> dict[str, Any]:
     """``model_path`` against ``reference_path``: llama-perplexity --kl-divergence's figures, plus both perplexities."""
+    check_gguf(model_path)  # a bad file is its sentence before the reference pass, not after
     cache, reused = reference_logprobs(reference_path, text, n_ctx=n_ctx, max_chunks=max_chunks, topk=topk,
                                        threads=threads, n_gpu_layers=n_gpu_layers)
     loaded = Q.load_reference(cache)

@@ -10,6 +10,9 @@ the runners' meta.json (``--check``: exit 1 when the README is stale).
 
 ``accelmark dev tiny-model DIR [--gguf] [--seed N]`` writes a tiny random-weight
 Llama (Hugging Face layout, optionally a GGUF too) for trying a runner offline.
+
+``accelmark dev ladder DIR [--types F16,Q8_0,...]`` writes a quant ladder of the embedded
+model (an F16 source and llama.cpp quantizations of it) for trying a sweep offline.
 """
 
 from __future__ import annotations
@@ -61,6 +64,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--force", action="store_true",
                    help="write into DIR even if it is not empty (same-named files are replaced)")
     p.set_defaults(func=cmd_tiny_model)
+
+    p = dev_sub.add_parser(
+        "ladder",
+        help="write a quant ladder of the embedded model to try a sweep without a download",
+        description="Dequantize the embedded SmolLM2-135M GGUF to F16 (metadata, tokenizer and chat template kept) "
+        "and quantize it with llama.cpp into each type asked. Files already in DIR are reused.",
+    )
+    p.add_argument("folder", metavar="DIR", type=Path, help="where the .gguf files go (made if missing)")
+    p.add_argument("--types", default=None, metavar="T,T,...",
+                   help="llama.cpp file types, highest precision first (default F16,Q8_0,Q5_0,Q4_0)")
+    p.set_defaults(func=cmd_ladder)
     dev.set_defaults(func=lambda args: _no_subcommand(dev))
 
 
@@ -134,4 +148,17 @@ def cmd_tiny_model(args: argparse.Namespace) -> int:
     written = tm.write_tiny_model(args.folder, seed=args.seed, gguf=args.gguf, force=args.force)
     print(f"Wrote a tiny random-weight Llama ({tm.LAYERS} layers, hidden {tm.HIDDEN}, {tm.HEADS} heads / "
           f"{tm.KV_HEADS} KV heads, seed {args.seed}) to {args.folder}: {', '.join(p.name for p in written)}.")
+    return 0
+
+
+def cmd_ladder(args: argparse.Namespace) -> int:
+    from accelmark_tui.backends.llama_lowlevel import init_backend
+    from accelmark_tui.engine import ladder
+    from accelmark_tui.engine.models import check_gguf
+
+    init_backend()  # llama.cpp's quantize logs hundreds of lines; keep them off the terminal
+    types = tuple(t.strip().upper() for t in args.types.split(",") if t.strip()) if args.types else ladder.DEFAULT_TYPES
+    for t, path in ladder.build_ladder(args.folder, types).items():
+        info = check_gguf(path)
+        print(f"{t:6} {info.file_size / 2**20:8.1f} MiB  {path}")
     return 0

@@ -43,7 +43,7 @@ def build_ladder(folder: str | os.PathLike[str], types: tuple[str, ...] = DEFAUL
     every other type is quantized from the F16 file.
     """
     src = Path(source) if source else embedded_model_path()
-    unknown = [t for t in types if t not in _FTYPE_ID or _FTYPE_ID[t] in (38,)]
+    unknown = [t for t in types if t not in _FTYPE_ID]
     if unknown:
         raise UsageError(f"Unknown quantization type {unknown[0]}; use llama.cpp's names such as "
                          f"{', '.join(DEFAULT_TYPES)}.")
@@ -67,7 +67,11 @@ def build_ladder(folder: str | os.PathLike[str], types: tuple[str, ...] = DEFAUL
 
 def dequantize_gguf(src: Path, dst: Path, float_type: str = "F16") -> Path:
     """``src`` with every tensor as ``float_type`` (1-D tensors stay F32, as llama.cpp's converter keeps norms)."""
-    import gguf
+    try:
+        import gguf
+    except ImportError:
+        raise UsageError("Making a quant ladder needs the gguf package; install it with "
+                         "pip install 'accelmark-tui[sweep]' (or pip install gguf).") from None
     import numpy as np
 
     dtype = {"F16": np.float16, "F32": np.float32}[float_type]

@@ -86,3 +86,22 @@ def test_tiny_model_refuses_a_full_or_unwritable_folder(cli, tmp_path: Path) -> 
     assert blocked.returncode == 2
     assert blocked.stderr.count("\n") == 1 and "Cannot write the tiny model" in blocked.stderr
     assert "Traceback" not in blocked.stderr
+
+
+def test_ladder_writes_files_that_name_their_quant_and_reuses_them(cli, tmp_path: Path) -> None:
+    from accelmark_tui.engine.models import check_gguf
+
+    out = tmp_path / "ladder"
+    first = run(cli, tmp_path, "dev", "ladder", str(out), "--types", "F16,q8_0")
+    assert first.returncode == 0, first.stderr
+    files = {p.name: p for p in out.glob("*.gguf")}
+    assert set(files) == {"SmolLM2-135M-Instruct-F16.gguf", "SmolLM2-135M-Instruct-Q8_0.gguf"}
+    assert check_gguf(files["SmolLM2-135M-Instruct-Q8_0.gguf"]).file_type_name == "Q8_0"
+    assert "Q8_0" in first.stdout and "llama_model_quantize" not in first.stdout + first.stderr
+    mtimes = {n: p.stat().st_mtime_ns for n, p in files.items()}
+    again = run(cli, tmp_path, "dev", "ladder", str(out), "--types", "F16,Q8_0")
+    assert again.returncode == 0 and {n: p.stat().st_mtime_ns for n, p in files.items()} == mtimes
+
+    bad = run(cli, tmp_path, "dev", "ladder", str(out), "--types", "Q9_9")
+    assert bad.returncode == 2 and "Unknown quantization type Q9_9" in bad.stderr
+    assert "Traceback" not in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
