@@ -4,7 +4,7 @@ The sweep's quality half (issue 13): the same llama.cpp build that measures spee
 the log-probs, through the C API (``llama_lowlevel.LlamaModel``), one chunk of ``n_ctx``
 tokens per ``llama_decode`` with logits requested for the scored half only, as
 llama-perplexity batches them. The arithmetic and the reference cache are in
-``engine/quality.py`` (its docstring states the top-k choice).
+``engine/quality.py`` (its docstring states how the reference is stored, and why not top-k).
 
 ``perplexity(path)`` → {"ppl", "ppl_sd", "chunks", "n_ctx", "tokens_scored"}.
 ``kl_divergence(path, reference)`` → the KLD figures, the file's perplexity and the
@@ -115,7 +115,7 @@ def perplexity(model_path: str | os.PathLike[str], text: str | None = None, *, n
     ev = _Evaluator(model_path, n_ctx, threads, n_gpu_layers)
     try:
         tokens = Q.chunk_tokens(ev.tokenize(text if text is not None else Q.default_text()), n_ctx, max_chunks)
-        nll = [-np.take_along_axis(lp, tgt[:, None], axis=1)[:, 0] for lp, tgt in ev.chunks(tokens, progress)]
+        nll = [-lp[np.arange(len(tgt)), tgt] for lp, tgt in ev.chunks(tokens, progress)]
     finally:
         ev.close()
     return Q.ppl_stats(np.concatenate(nll), n_ctx, len(tokens))
@@ -123,60 +123,54 @@ def perplexity(model_path: str | os.PathLike[str], text: str | None = None, *, n
 
 @_own_thread
 def reference_logprobs(reference_path: str | os.PathLike[str], text: str | None = None, *, n_ctx: int = Q.N_CTX,
-                       max_chunks: int = Q.MAX_CHUNKS, topk: int = Q.TOPK, threads: int | None = None,
-                       n_gpu_layers: int = 0, progress: Progress | None = None) -> tuple[Path, bool]:
-    """The reference's top-k log-probs on the text, computed once and cached; (cache file, reused?)."""
+                       max_chunks: int = Q.MAX_CHUNKS, threads: int | None = None, n_gpu_layers: int = 0,
+                       progress: Progress | None = None) -> tuple[Path, bool]:
+    """The reference's log-probs on the text, computed once and cached; (cache folder, reused?)."""
     text = text if text is not None else Q.default_text()
     ref_sha = file_sha256(reference_path)
-    path = Q.reference_cache_path(ref_sha, Q.text_sha(text), n_ctx, max_chunks, topk)
-    if Q.load_reference(path) is not None:
-        return path, True
+    folder = Q.reference_cache_dir(ref_sha, Q.text_sha(text), n_ctx, max_chunks)
+    if Q.read_reference_meta(folder) is not None:
+        return folder, True
     ev = _Evaluator(reference_path, n_ctx, threads, n_gpu_layers)
     try:
         tokens = Q.chunk_tokens(ev.tokenize(text), n_ctx, max_chunks)
-        ids, lps, rests, tgts = [], [], [], []
+        out = Q.ReferenceWriter(folder)
+        nll = []
         for lp, tgt in ev.chunks(tokens, progress):
-            i, v, r = Q.top_k(lp, topk)
-            ids.append(i), lps.append(v), rests.append(r)
-            tgts.append(np.take_along_axis(lp, tgt[:, None], axis=1)[:, 0])
+            out.add(lp)
+            nll.append(-lp[np.arange(len(tgt)), tgt])
         n_vocab = ev.n_vocab
     finally:
         ev.close()
-    meta = {"reference": str(reference_path), "reference_sha256": ref_sha, "n_ctx": n_ctx, "chunks": len(tokens),
-            "topk": topk, "n_vocab": n_vocab, "method": Q.method(topk)}
-    Q.save_reference(path, tokens, np.concatenate(ids), np.concatenate(lps), np.concatenate(rests),
-                     np.concatenate(tgts).astype(np.float32), meta)
-    return path, False
+    ppl = Q.ppl_stats(np.concatenate(nll), n_ctx, len(tokens))
+    out.finish(tokens, {"reference": str(reference_path), "reference_sha256": ref_sha, "n_ctx": n_ctx,
+                        "n_vocab": n_vocab, "ppl": ppl["ppl"], "ppl_sd": ppl["ppl_sd"], "method": Q.METHOD})
+    return folder, False
 
 
 @_own_thread
 def kl_divergence(model_path: str | os.PathLike[str], reference_path: str | os.PathLike[str], text: str | None = None, *,
-                  n_ctx: int = Q.N_CTX, max_chunks: int = Q.MAX_CHUNKS, topk: int = Q.TOPK, threads: int | None = None,
+                  n_ctx: int = Q.N_CTX, max_chunks: int = Q.MAX_CHUNKS, threads: int | None = None,
                   n_gpu_layers: int = 0, progress: Progress | None = None) -> dict[str, Any]:
     """``model_path`` against ``reference_path``: llama-perplexity --kl-divergence's figures, plus both perplexities."""
     check_gguf(model_path)  # a bad file is its sentence before the reference pass, not after
-    cache, reused = reference_logprobs(reference_path, text, n_ctx=n_ctx, max_chunks=max_chunks, topk=topk,
-                                       threads=threads, n_gpu_layers=n_gpu_layers)
-    loaded = Q.load_reference(cache)
-    if loaded is None:  # pragma: no cover - written a moment ago
-        raise OSError(f"The reference cache {cache} could not be read back")
-    ref, meta = loaded
+    folder, reused = reference_logprobs(reference_path, text, n_ctx=n_ctx, max_chunks=max_chunks,
+                                        threads=threads, n_gpu_layers=n_gpu_layers)
+    meta = Q.read_reference_meta(folder)
+    if meta is None:  # pragma: no cover - written a moment ago
+        raise OSError(f"The reference cache {folder} could not be read back")
     ev = _Evaluator(model_path, n_ctx, threads, n_gpu_layers)
     try:
         Q.check_vocab(meta, ev.n_vocab, str(model_path))
         klds, dps, sames, nll = [], [], [], []
-        start = 0
         # The reference's tokens, not a re-tokenization: both files are scored on the very same ids.
-        for lp, tgt in ev.chunks(ref["tokens"], progress):
-            rows = slice(start, start + len(tgt))
-            k, d, s = Q.kld_rows(ref, rows, lp, tgt)
+        for i, (lp, tgt) in enumerate(ev.chunks(meta["tokens"], progress)):
+            k, d, s = Q.kld_rows(Q.read_reference_chunk(folder, i), lp, tgt)
             klds.append(k), dps.append(d), sames.append(s)
-            nll.append(-np.take_along_axis(lp, tgt[:, None], axis=1)[:, 0])
-            start += len(tgt)
+            nll.append(-lp[np.arange(len(tgt)), tgt])
     finally:
         ev.close()
-    ppl = Q.ppl_stats(np.concatenate(nll), n_ctx, len(ref["tokens"]))
-    ppl_ref = float(np.exp(-ref["target_lp"].astype(np.float64).mean()))
-    out = Q.kld_stats(np.concatenate(klds), np.concatenate(dps), np.concatenate(sames), topk)
-    return out | ppl | {"ppl_ref": ppl_ref, "ppl_ratio": ppl["ppl"] / ppl_ref, "reference": str(reference_path),
+    ppl = Q.ppl_stats(np.concatenate(nll), n_ctx, len(meta["tokens"]))
+    out = Q.kld_stats(np.concatenate(klds), np.concatenate(dps), np.concatenate(sames))
+    return out | ppl | {"ppl_ref": meta["ppl"], "ppl_ratio": ppl["ppl"] / meta["ppl"], "reference": str(reference_path),
                         "reference_cached": reused}
