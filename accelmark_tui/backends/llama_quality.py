@@ -8,13 +8,16 @@ llama-perplexity batches them. The arithmetic and the reference cache are in
 
 ``perplexity(path)`` → {"ppl", "ppl_sd", "chunks", "n_ctx", "tokens_scored"}.
 ``kl_divergence(path, reference)`` → the KLD figures, the file's perplexity and the
-reference's (one pass over the file gives both), and whether the reference came from the cache.
+reference's (one pass over the file gives both), and whether the reference (``reference_cached``)
+and the whole result (``result_cached``: this file against this reference, done before) came
+from the cache.
 """
 
 from __future__ import annotations
 
 import ctypes
 import functools
+import json
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -26,6 +29,7 @@ import numpy as np
 from accelmark_tui.engine import quality as Q
 from accelmark_tui.engine.filehash import file_sha256
 from accelmark_tui.engine.models import check_gguf
+from accelmark_tui.jsonfile import atomic_write_text
 
 Progress = Callable[[int, int], None]  # (chunks done, chunks in all)
 
@@ -156,6 +160,10 @@ def kl_divergence(model_path: str | os.PathLike[str], reference_path: str | os.P
     check_gguf(model_path)  # a bad file is its sentence before the reference pass, not after
     folder, reused = reference_logprobs(reference_path, text, n_ctx=n_ctx, max_chunks=max_chunks,
                                         threads=threads, n_gpu_layers=n_gpu_layers)
+    # A file already compared with this reference on this text is not evaluated again (a resumed sweep).
+    done = folder / f"result-{file_sha256(model_path)[:24]}.json"
+    if done.is_file():
+        return json.loads(done.read_text(encoding="utf-8")) | {"reference_cached": True, "result_cached": True}
     meta = Q.read_reference_meta(folder)
     if meta is None:  # pragma: no cover - written a moment ago
         raise OSError(f"The reference cache {folder} could not be read back")
@@ -172,5 +180,6 @@ def kl_divergence(model_path: str | os.PathLike[str], reference_path: str | os.P
         ev.close()
     ppl = Q.ppl_stats(np.concatenate(nll), n_ctx, len(meta["tokens"]))
     out = Q.kld_stats(np.concatenate(klds), np.concatenate(dps), np.concatenate(sames))
-    return out | ppl | {"ppl_ref": meta["ppl"], "ppl_ratio": ppl["ppl"] / meta["ppl"], "reference": str(reference_path),
-                        "reference_cached": reused}
+    out |= ppl | {"ppl_ref": meta["ppl"], "ppl_ratio": ppl["ppl"] / meta["ppl"], "reference": str(reference_path)}
+    atomic_write_text(done, json.dumps(out), hint="free space in accelmark's cache folder")
+    return out | {"reference_cached": reused, "result_cached": False}

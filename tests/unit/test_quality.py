@@ -95,6 +95,20 @@ def test_the_reference_is_computed_once_and_then_read_from_the_cache(figures: di
     assert reused and path == cached[0] and (path / "meta.json").stat().st_mtime_ns == mtime
 
 
+def test_a_file_compared_before_is_not_evaluated_again(figures: dict[str, Any], quant_ladder: dict[str, Path],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ACCELMARK_CACHE_DIR", str(figures["cache"]))
+
+    def no_load(*_a: Any, **_k: Any) -> None:
+        raise AssertionError("a cached comparison loaded a model")
+
+    monkeypatch.setattr(LQ, "_Evaluator", no_load)
+    first = figures["by_type"]["Q4_0"]
+    again = LQ.kl_divergence(quant_ladder["Q4_0"], quant_ladder["F16"], **SMALL)
+    assert first["result_cached"] is False and again["result_cached"] is True
+    assert again["kld_mean"] == first["kld_mean"] and again["ppl"] == first["ppl"]
+
+
 def test_perplexity_alone_matches_the_kld_pass(figures: dict[str, Any], quant_ladder: dict[str, Path]) -> None:
     alone = LQ.perplexity(quant_ladder["Q8_0"], **SMALL)
     both = figures["by_type"]["Q8_0"]
