@@ -24,7 +24,8 @@ def test_wheel_maps_repo_folders_under_the_package(tmp_path):
     for must in ("accelmark_tui/screens/__init__.py", "accelmark_tui/suites/suite_Quick/suite.json",
                  "accelmark_tui/suites/suite_F/suite.json", "accelmark_tui/assets/schema/result.schema.json",
                  "accelmark_tui/assets/datasets/sharegpt_edge_v1/requests.jsonl", "accelmark_tui/assets/NOTICE",
-                 "accelmark_tui/assets/llama/ggml_amx_tilecfg_fix.h"):
+                 "accelmark_tui/assets/llama/ggml_amx_tilecfg_fix.h",
+                 "accelmark_tui/assets/quality/ppl_text.txt"):
         assert must in names, must
     runners = [n for n in names if n.startswith("accelmark_tui/runners/cpu_llamacpp_") and n.endswith("/meta.json")]
     assert runners, "runner folders missing from the wheel"
