@@ -43,7 +43,7 @@ _NUM = r"([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)"
 
 def find_tool(explicit: str | None) -> str | None:
     if explicit:
-        return explicit
+        return explicit if Path(explicit).is_file() else None
     tools = os.environ.get("ACCELMARK_TOOLS_DIR") or Path(cache_dir()) / "llama-tools"
     cand = Path(tools) / "llama-perplexity"
     return str(cand) if cand.is_file() else None

@@ -31,7 +31,9 @@ from accelmark_tui.engine.filehash import file_sha256
 from accelmark_tui.engine.models import check_gguf
 from accelmark_tui.jsonfile import atomic_write_text
 
-Progress = Callable[[int, int], None]  # (chunks done, chunks in all)
+# (chunks done, chunks in all) of the pass under way: a kl_divergence that computes its reference first
+# counts that pass, then the file's.
+Progress = Callable[[int, int], None]
 
 
 def _own_thread(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -159,7 +161,7 @@ def kl_divergence(model_path: str | os.PathLike[str], reference_path: str | os.P
     """``model_path`` against ``reference_path``: llama-perplexity --kl-divergence's figures, plus both perplexities."""
     check_gguf(model_path)  # a bad file is its sentence before the reference pass, not after
     folder, reused = reference_logprobs(reference_path, text, n_ctx=n_ctx, max_chunks=max_chunks,
-                                        threads=threads, n_gpu_layers=n_gpu_layers)
+                                        threads=threads, n_gpu_layers=n_gpu_layers, progress=progress)
     # A file already compared with this reference on this text is not evaluated again (a resumed sweep).
     done = folder / f"result-{file_sha256(model_path)[:24]}.json"
     if done.is_file():

@@ -110,7 +110,9 @@ def test_a_file_compared_before_is_not_evaluated_again(figures: dict[str, Any], 
 
 
 def test_perplexity_alone_matches_the_kld_pass(figures: dict[str, Any], quant_ladder: dict[str, Path]) -> None:
-    alone = LQ.perplexity(quant_ladder["Q8_0"], **SMALL)
+    seen: list[tuple[int, int]] = []
+    alone = LQ.perplexity(quant_ladder["Q8_0"], progress=lambda done, total: seen.append((done, total)), **SMALL)
+    assert seen == [(1, 4), (2, 4), (3, 4), (4, 4)]
     both = figures["by_type"]["Q8_0"]
     assert set(alone) == {"ppl", "ppl_sd", "chunks", "n_ctx", "tokens_scored"}
     assert alone["ppl"] == pytest.approx(both["ppl"], rel=1e-6)
