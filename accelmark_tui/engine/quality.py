@@ -19,7 +19,7 @@ The reference is cached as llama-perplexity's ``--kl-divergence-base`` file keep
 scored token, every log-prob of the vocabulary as uint16 over [max − 16, max] (plus the scale
 and the floor), so the KLD is llama.cpp's own to the last term, only the terms with a
 reference log-prob above −16 counted as there. Each chunk's rows are zlib-compressed (level 1):
-~48 KB a token for SmolLM2's 49,152-token vocabulary (98 KB raw), ~390 MB for 32 chunks of 512.
+~40-48 KB a token for SmolLM2's 49,152-token vocabulary (98 KB raw), ~330-390 MB for 32 chunks of 512.
 Top-k was tried and rejected: this small model's distributions are flat (99 % of the mass
 needs ~1,900 tokens on average), so top-64 log-probs + one tail bucket read the KLD 18 %
 low and top-256 9 % low, against the 2 % the figures must hold.
