@@ -7,18 +7,9 @@ without importing the asyncio client.
 
 from __future__ import annotations
 
-import importlib.metadata
-
 from accelmark_tui.engine.backend_spec import BackendSpec, Option
 
 API_KINDS = ("chat", "completions")
-
-
-def framework_version() -> str:
-    try:  # the client is accelmark's own
-        return importlib.metadata.version("accelmark-tui")
-    except importlib.metadata.PackageNotFoundError:
-        return "not installed"
 
 
 SPEC = BackendSpec(
@@ -27,7 +18,7 @@ SPEC = BackendSpec(
     backend="accelmark_tui.backends.openai_endpoint:EndpointBackend",
     model_formats=("served",),
     prepare="accelmark_tui.endpoint.setup:prepare_endpoint",
-    version="accelmark_tui.backends.endpoint_spec:framework_version",
+    dist="accelmark-tui",
     precisions=("FP32", "FP16", "BF16", "FP8", "INT8", "INT4", "mixed"),
     options=(
         # The app's endpoint form has its own fields for these five (a URL box that fetches the models, …).

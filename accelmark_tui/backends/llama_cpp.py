@@ -23,6 +23,7 @@ from collections import deque
 from typing import Any
 
 from accelmark_tui.backends.llama_spec import FLASH_ATTN
+from accelmark_tui.backends import engine_thread
 from accelmark_tui.engine.backend import Backend, LoadInfo, ModelSpec
 from accelmark_tui.engine.records import GenRequest, RequestRecord
 
@@ -68,11 +69,6 @@ class _Slot:
         # fed >= 0: prompt tokens already in the KV cache (prefilling); -1: decoding.
         self.seq, self.greedy, self.sampler = seq, greedy, greedy
         self.parts: list[bytes] = []
-
-
-def _resolve(fut: asyncio.Future[None]) -> None:
-    if not fut.done():
-        fut.set_result(None)
 
 
 class LlamaCppBackend(Backend):
@@ -204,21 +200,8 @@ class LlamaCppBackend(Backend):
         finally:
             with self._lock:
                 self._closed = True
-                while True:
-                    try:
-                        item = self._q.get_nowait()
-                    except queue.Empty:
-                        break
-                    if item is not _STOP:
-                        waiting.append(item)
-            now = time.perf_counter_ns()
-            why = f"the engine stopped ({self._crash!r})" if self._crash else "the backend was closed"
-            for s in active:
-                s.rec.fail("backend_closed", why, now)
-                _call(s.loop, s.fut)
-            for _req, rec, fut, loop in waiting:
-                rec.fail("backend_closed", why, now)
-                _call(loop, fut)
+                waiting.extend(engine_thread.drain(self._q, _STOP))
+            engine_thread.fail_all(((s.rec, s.loop, s.fut) for s in active), waiting, self._crash)
             # samplers are freed with the model (LlamaModel.free)
 
     def _loop(self, waiting: deque[Any], active: list[_Slot], free: list[_Slot]) -> None:
@@ -333,13 +316,13 @@ class LlamaCppBackend(Backend):
         rec.cached_input_tokens = 0
         if not prompt or req.max_tokens < 1:
             rec.fail("bad_request", "empty prompt or max_tokens < 1", time.perf_counter_ns())
-            _call(loop, fut)
+            engine_thread.wake(loop, fut)
             return
         if len(prompt) + req.max_tokens > m.n_ctx_seq:
             rec.fail("prompt_too_long",
                      f"the prompt has {len(prompt)} tokens; with max_tokens {req.max_tokens} it exceeds the "
                      f"{m.n_ctx_seq}-token context per sequence", time.perf_counter_ns())
-            _call(loop, fut)
+            engine_thread.wake(loop, fut)
             return
         s = free.pop()
         if req.temperature and req.temperature > 0:
@@ -363,12 +346,5 @@ class LlamaCppBackend(Backend):
             s.sampler = s.greedy
         active.remove(s)
         free.append(s)
-        _call(s.loop, s.fut)
+        engine_thread.wake(s.loop, s.fut)
         s.rec = s.req = s.fut = s.loop = None  # type: ignore[assignment]
-
-
-def _call(loop: asyncio.AbstractEventLoop, fut: asyncio.Future[None]) -> None:
-    try:
-        loop.call_soon_threadsafe(_resolve, fut)
-    except RuntimeError:  # the caller's loop is already closed: nobody is waiting
-        pass

@@ -5,20 +5,11 @@ Kept apart from ``llama_cpp.py`` so the CLI reads it at start without importing 
 
 from __future__ import annotations
 
-import importlib.metadata
-
 from accelmark_tui.engine.backend_spec import BackendSpec, Option
 
 # The KV-cache types llama.cpp's tools accept (common/arg.cpp's kv_cache_types), by their names there.
 KV_CACHE_TYPES = ("f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "iq4_nl", "q5_0", "q5_1")
 FLASH_ATTN = {"auto": -1, "off": 0, "on": 1}  # llama_flash_attn_type
-
-
-def framework_version() -> str:
-    try:
-        return importlib.metadata.version("llama-cpp-python")
-    except importlib.metadata.PackageNotFoundError:
-        return "not installed"
 
 
 SPEC = BackendSpec(
@@ -27,7 +18,7 @@ SPEC = BackendSpec(
     backend="accelmark_tui.backends.llama_cpp:LlamaCppBackend",
     model_formats=("gguf",),
     prepare="accelmark_tui.engine.models:prepare_gguf",
-    version="accelmark_tui.backends.llama_spec:framework_version",
+    dist="llama-cpp-python",
     precisions=("FP32", "FP16", "BF16", "INT8", "INT4"),
     options=(
         Option("n_gpu_layers", int, "layers offloaded to the GPU; -1: all (the GPU runners' default), 0: none",

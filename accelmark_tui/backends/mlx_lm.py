@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from accelmark_tui.backends import engine_thread
 from accelmark_tui.engine import hf_model
 from accelmark_tui.engine.backend import Backend, LoadInfo, ModelSpec
 from accelmark_tui.engine.records import GenRequest, RequestRecord
@@ -153,24 +154,11 @@ class MlxLmBackend(Backend):
         except BaseException as exc:  # a broken engine: fail everything, let generate() raise
             self._crash = exc
         finally:
-            pending = []
             with self._lock:
                 self._closed = True
-                while True:
-                    try:
-                        item = self._q.get_nowait()
-                    except queue.Empty:
-                        break
-                    if item is not _STOP:
-                        pending.append(item)
-            now = time.perf_counter_ns()
-            why = f"the engine stopped ({self._crash!r})" if self._crash else "the backend was closed"
-            for seq, _req in live.values():
-                seq.rec.fail("backend_closed", why, now)
-                _call(seq.loop, seq.fut)
-            for _req, rec, fut, loop in pending:
-                rec.fail("backend_closed", why, now)
-                _call(loop, fut)
+                pending = engine_thread.drain(self._q, _STOP)
+            engine_thread.fail_all(((seq.rec, seq.loop, seq.fut) for seq, _req in live.values()), pending,
+                                   self._crash)
             _clear_streams()
 
     def _start(self, path: str, max_concurrency: int) -> None:
@@ -235,11 +223,11 @@ class MlxLmBackend(Backend):
         rec.finish_reason = reason
         rec.output_tokens = len(rec.chunk_ns)
         rec.text = self._tok.decode(seq.tokens, skip_special_tokens=True)
-        _call(seq.loop, seq.fut)
+        engine_thread.wake(seq.loop, seq.fut)
 
     def _fail(self, seq: _Seq, kind: str, message: str) -> None:
         seq.rec.fail(kind, message, time.perf_counter_ns())
-        _call(seq.loop, seq.fut)
+        engine_thread.wake(seq.loop, seq.fut)
 
     def _batched_loop(self, live: dict[int, tuple[_Seq, GenRequest]]) -> None:
         from mlx_lm.generate import BatchGenerator, StopSequences
@@ -335,15 +323,3 @@ def _clear_streams() -> None:
     except ImportError:
         return
     mx.clear_streams()
-
-
-def _resolve(fut: asyncio.Future[None]) -> None:
-    if not fut.done():
-        fut.set_result(None)
-
-
-def _call(loop: asyncio.AbstractEventLoop, fut: asyncio.Future[None]) -> None:
-    try:
-        loop.call_soon_threadsafe(_resolve, fut)
-    except RuntimeError:  # the caller's loop is already closed: nobody is waiting
-        pass

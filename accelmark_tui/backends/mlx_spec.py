@@ -5,16 +5,7 @@ Kept apart from ``mlx_lm.py`` so the CLI reads it at start without importing mlx
 
 from __future__ import annotations
 
-import importlib.metadata
-
 from accelmark_tui.engine.backend_spec import BackendSpec
-
-
-def framework_version() -> str:
-    try:
-        return importlib.metadata.version("mlx-lm")
-    except importlib.metadata.PackageNotFoundError:
-        return "not installed"
 
 
 SPEC = BackendSpec(
@@ -23,7 +14,7 @@ SPEC = BackendSpec(
     backend="accelmark_tui.backends.mlx_lm:MlxLmBackend",
     model_formats=("hf",),
     prepare="accelmark_tui.engine.hf_model:prepare_hf",
-    version="accelmark_tui.backends.mlx_spec:framework_version",
+    dist="mlx-lm",
     precisions=("FP32", "FP16", "BF16", "INT8", "INT4"),
     options=(),
 )

@@ -109,7 +109,8 @@ class BackendSpec:
     backend: str  # "module:Class", a subclass of engine.backend.Backend
     model_formats: tuple[str, ...]  # "gguf", "hf", "served"
     prepare: str
-    version: str | None = None
+    version: str | None = None  # "module:function"; else the version of the ``dist`` distribution
+    dist: str | None = None  # the Python distribution that is the framework, e.g. "llama-cpp-python"
     options: tuple[Option, ...] = ()
     precisions: tuple[str, ...] = ()  # result-schema names it runs (FP16, BF16, INT8, INT4, ...)
     title: str = ""  # the CLI's argument group, e.g. "llama.cpp options (in-process runners)"
@@ -135,7 +136,16 @@ class BackendSpec:
         return {k: v for k, v in sorted(values.items()) if (o := self.option(k)) is not None and o.affects_result}
 
     def framework_version(self) -> str | None:
-        return str(load_object(self.version)()) if self.version else None
+        if self.version:
+            return str(load_object(self.version)())
+        if self.dist:
+            import importlib.metadata
+
+            try:
+                return importlib.metadata.version(self.dist)
+            except importlib.metadata.PackageNotFoundError:
+                return "not installed"
+        return None
 
     def describe(self) -> dict[str, Any]:
         """``accelmark runners --json``'s view of it."""
