@@ -126,12 +126,13 @@ def run_group(model: ModelFile, settings: dict[str, Any], cells: list[Cell], ctx
     run_dir = ctx.folder / "runs" / f"{(model.sha256 or '')[:16]}-{zlib.crc32(settings_key(settings).encode()):08x}"
     run_dir.mkdir(parents=True, exist_ok=True)
     try:
+        spec = resolve_model(model.path)
         plans, where = _plans(cells, run_dir, model.path)
-    except AccelmarkError as exc:  # llama.cpp cannot read its vocabulary: a file it cannot load
+    except AccelmarkError as exc:  # gone since it was listed, or llama.cpp cannot read its vocabulary
         _error(model, settings, cells, ctx, str(exc))
         return
     shapes = {c.shape.name: c.shape for c in cells}
-    job = {"model": asdict(resolve_model(model.path)), "threads": settings.get("threads"),
+    job = {"model": asdict(spec), "threads": settings.get("threads"),
            "max_concurrency": max(c.level for c in cells),
            # Room for the prompt, the chat template's own tokens and the whole answer.
            "max_model_len": max(s.prompt_tokens + s.output_tokens + TEMPLATE_ROOM for s in shapes.values()),

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from accelmark_tui import __version__, paths
-from accelmark_tui.errors import UsageError
+from accelmark_tui.errors import AccelmarkError, UsageError
 from accelmark_tui.sweep import cells as cellmod
 from accelmark_tui.sweep import job as jobmod
 from accelmark_tui.sweep import matrix
@@ -145,7 +145,8 @@ def run_sweep(req: SweepRequest, on_cell: Callable[[dict[str, Any]], None] = lam
             jobmod.run_group(f, settings, todo, ctx)
     finally:
         restore()
-    doc = document.build(req, files, store, runner, quality=_quality(req, files, folder, on_note))
+    quality = {} if ctx.stopping else _quality(req, files, folder, on_note)
+    doc = document.build(req, files, store, runner, quality=quality)
     document.save(folder, doc)
     return SweepOutcome(folder, doc, skipped, measured, ctx.stopping)
 
@@ -170,7 +171,13 @@ def _quality(req: SweepRequest, files: list[matrix.ModelFile], folder: Path,
         on_note("quality (perplexity, KLD) is not available in this build; the quant table leaves it empty")
         return {}
     good = [f.path for f in files if not f.error]
-    return quality_for(good, req.reference, folder / "quality") if good else {}
+    if not good:
+        return {}
+    try:
+        return quality_for(good, req.reference, folder / "quality")
+    except AccelmarkError as exc:  # the speed cells stand on their own; the quant table says what is missing
+        on_note(f"quality was not measured: {exc}")
+        return {}
 
 
 def _on_interrupt(handler: Callable[[], None]) -> Callable[[], None]:

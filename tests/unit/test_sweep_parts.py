@@ -93,3 +93,27 @@ def test_built_in_shapes_load_and_a_bad_field_is_named(tmp_path):
                                "output_tokens": 8}))
     with pytest.raises(UsageError, match="field 'prompt_tokens' must be a whole number"):
         shapes.load_shape(bad)
+
+
+def test_the_quality_seam_fills_the_quant_table_where_the_quality_module_exists(tmp_path, monkeypatch):
+    """engine/quality.py is built apart (issue 13, item 5): the sweep calls its quality_for when importable."""
+    import sys
+    import types
+
+    from accelmark_tui.sweep import document, run
+
+    calls = []
+
+    def quality_for(files, reference, cache_dir):
+        calls.append((files, reference, cache_dir))
+        return {files[0]: {"ppl": 12.5, "ppl_ratio": 1.0, "kld_mean": 0.0, "top1_agreement": 1.0}}
+
+    monkeypatch.setitem(sys.modules, "accelmark_tui.engine.quality", types.SimpleNamespace(quality_for=quality_for))
+    f = matrix.ModelFile(str(tmp_path / "a.gguf"), sha256="ab" * 32, quant="Q8_0", file_size_bytes=10, bpw=8.5)
+    req = run.SweepRequest(models=[f.path], shapes=shapes.parse_shapes("short"), reference=None)
+    got = run._quality(req, [f], tmp_path, lambda s: None)
+    assert calls == [([f.path], None, tmp_path / "quality")]
+    doc = document.build(req, [f], cells.CellStore(tmp_path), types.SimpleNamespace(id="r"), got)
+    assert doc["quality"] is True and doc["quants"][0]["ppl"] == 12.5 and doc["quants"][0]["kld_mean"] == 0.0
+    req.quality = False
+    assert run._quality(req, [f], tmp_path, lambda s: None) == {}
