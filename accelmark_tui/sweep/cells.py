@@ -3,7 +3,11 @@
 A cell is one repetition of one (file, settings, shape, concurrency). Its figures follow the metric
 contract (engine/metrics.py), nothing is redefined here:
 
-- ``gen_tps``: output tok/s, Σ output tokens / measured window, summed over the cell's concurrent sequences;
+- ``gen_tps``: generation (decode) tok/s of the cell's sequences together: the tokens after each first token,
+  Σ (output − 1), over the decode window, from the first first token to the last end. At concurrency 1
+  it is 1 / TPOT exactly (llama-bench's tg); at c it is llama-batched-bench's S_TG. Prefill is left out, so
+  a long-context shape is not slower for its prompt, only for decoding at depth;
+- ``output_tps``: the contract's output tok/s, Σ output tokens / measured window (prefill included);
 - ``gen_tps_per_seq``: interactivity, 1 / TPOT, the mean over the cell's requests (tok/s one sequence saw);
 - ``pp_tps``: prompt tokens / TTFT, the median over the cell's requests: prefill speed as a request saw it
   (at concurrency > 1 it includes waiting for a batch slot, which is what a user waits for too);
@@ -50,8 +54,11 @@ def figures(records: list[RequestRecord], output_tokens: int, concurrency: int) 
     pp = [r.input_tokens / (t / 1000.0) for r, t in ((r, metrics.ttft_ms(r)) for r in ok) if r.input_tokens and t]
     outs = [metrics.out_tokens(r) for r in ok]
     ran = overlap(ok)
+    decode_ns = max(r.end_ns for r in ok) - min(r.first_token_ns or r.end_ns for r in ok)
+    decoded = sum(max(metrics.out_tokens(r) - 1, 0) for r in ok)
     out: dict[str, Any] = {
-        "gen_tps": s["output_tokens_per_sec"],
+        "gen_tps": round(decoded / (decode_ns / 1e9), 3) if decode_ns > 0 and decoded else None,
+        "output_tps": s["output_tokens_per_sec"],
         "gen_tps_per_seq": round(sum(1000.0 / t for t in tpot if t > 0) / len(tpot), 3) if tpot else None,
         "pp_tps": round(median(pp), 3) if pp else None,
         "prompt_tokens": round(sum(r.input_tokens or 0 for r in ok) / len(ok), 1),
@@ -128,6 +135,7 @@ def fold(reps: list[dict[str, Any]]) -> dict[str, Any]:
         repetitions=len(good),
         gen_tps=_spread([c["gen_tps"] for c in good]),
         gen_tps_per_seq=_spread([c["gen_tps_per_seq"] for c in good]),
+        output_tps=_spread([c.get("output_tps") for c in good]),
         pp_tps=_spread([c["pp_tps"] for c in good]),
         prompt_tokens=first.get("prompt_tokens") if good else None,
         ttft_ms_p50=_p(ttft, 50), ttft_ms_p99=_p(ttft, 99), tpot_ms_p50=_p(tpot, 50), tpot_ms_p99=_p(tpot, 99),

@@ -117,3 +117,15 @@ def test_the_quality_seam_fills_the_quant_table_where_the_quality_module_exists(
     assert doc["quality"] is True and doc["quants"][0]["ppl"] == 12.5 and doc["quants"][0]["kld_mean"] == 0.0
     req.quality = False
     assert run._quality(req, [f], tmp_path, lambda s: None) == {}
+
+
+def test_gen_tps_is_decode_speed_one_over_tpot_at_concurrency_1_and_leaves_prefill_out():
+    one = RequestRecord(request_id=0, scenario="s", sent_ns=0, first_token_ns=900_000_000, end_ns=1_000_000_000,
+                        input_tokens=500, output_tokens=11)  # 0.9 s prefill, then 10 tokens in 0.1 s
+    fig = cells.figures([one], 11, 1)
+    assert fig["gen_tps"] == pytest.approx(100.0) == pytest.approx(fig["gen_tps_per_seq"])
+    assert fig["output_tps"] == pytest.approx(11.0)  # the contract's output tok/s counts the prefill's time
+    assert fig["pp_tps"] == pytest.approx(500 / 0.9, rel=1e-3)
+    two = [RequestRecord(request_id=i, scenario="s", sent_ns=0, first_token_ns=900_000_000,
+                         end_ns=1_000_000_000, input_tokens=500, output_tokens=11) for i in range(2)]
+    assert cells.figures(two, 11, 2)["gen_tps"] == pytest.approx(200.0)  # two sequences decoding together
