@@ -84,5 +84,5 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(doc, indent=1))
     else:
         print(document.markdown(doc))
-        print(f"Sweep: {outcome.folder} (sweep.json, sweep.md, cells.jsonl)")
+        print(f"Sweep: {outcome.folder} (sweep.json, sweep.md, sweep.csv, cells.jsonl)")
     return 130 if outcome.stopped else 0

@@ -64,6 +64,29 @@ def save(folder: Path, doc: dict[str, Any]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "sweep.json").write_text(json.dumps(doc, indent=1), encoding="utf-8")
     (folder / "sweep.md").write_text(markdown(doc), encoding="utf-8")
+    (folder / "sweep.csv").write_text(csv_text(doc), encoding="utf-8")
+
+
+CSV_SPREADS = ("gen_tps", "gen_tps_per_seq", "output_tps", "pp_tps")
+CSV_PLAIN = ("model", "quant", "shape", "concurrency", "repetitions", "prompt_tokens", "output_tokens_target",
+             "ttft_ms_p50", "ttft_ms_p99", "tpot_ms_p50", "tpot_ms_p99", "peak_rss_gb", "ran_at_once",
+             "output_enforced", "build_commit", "compute", "hardware", "sha256", "error", "note")
+
+
+def csv_text(doc: dict[str, Any]) -> str:
+    """Every cell, one row each (spreads as _mean and _sd columns, settings as JSON)."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow([*CSV_PLAIN[:4], "settings", *(f"{k}_{p}" for k in CSV_SPREADS for p in ("mean", "sd")),
+                *CSV_PLAIN[4:]])
+    for r in doc["cells"]:
+        spreads = [(r.get(k) or {}).get(p) for k in CSV_SPREADS for p in ("mean", "sd")]
+        w.writerow([*(r.get(k) for k in CSV_PLAIN[:4]), matrix.settings_key(r.get("settings") or {}), *spreads,
+                    *(r.get(k) for k in CSV_PLAIN[4:])])
+    return buf.getvalue()
 
 
 def _num(v: Any, digits: int = 1) -> str:

@@ -122,6 +122,12 @@ def test_sweep_measures_the_ladder_survives_ctrl_c_resumes_and_skips_what_is_don
     assert json.loads(again.stdout)["skipped"] == 16 and json.loads(again.stdout)["measured"] == 0
     assert "16 already finished (skipped)" in again.stderr
 
+    # Every cell as CSV too.
+    import csv
+
+    rows = list(csv.DictReader((tmp_path / "out" / "sweeps" / "ladder" / "sweep.csv").open()))
+    assert len(rows) == len(doc["cells"]) and {"gen_tps_mean", "gen_tps_sd", "pp_tps_mean", "quant"} <= set(rows[0])
+
     # The tables: the homelab one has a min–max range per file and level.
     md = (tmp_path / "out" / "sweeps" / "ladder" / "sweep.md").read_text()
     assert "Gen tok/s (min–max across shapes)" in md
