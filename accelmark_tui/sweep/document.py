@@ -15,7 +15,7 @@ from accelmark_tui.sweep import cells as cellmod
 from accelmark_tui.sweep import matrix
 
 SCHEMA = "accelmark-sweep/0.1"
-QUALITY_KEYS = ("ppl", "ppl_ratio", "kld_mean", "kld_p99", "delta_p", "top1_agreement")
+QUALITY_KEYS = ("ppl", "ppl_ratio", "kld_mean", "kld_p99", "dp_mean", "top1_agreement")  # llama_quality's names
 
 
 def build(req: Any, files: list[matrix.ModelFile], store: cellmod.CellStore, runner: Any,
