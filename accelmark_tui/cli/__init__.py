@@ -1,4 +1,4 @@
-"""The headless CLI: ``accelmark detect | runners | suites | run | results``.
+"""The headless CLI: ``accelmark detect | runners | suites | run | sweep | results``.
 
 Each command lives in its own module exposing ``register(subparsers)`` which
 adds its parser and sets ``func``. Command modules import only the standard
@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "accelmark_tui.cli.cmd_detect",
     "accelmark_tui.cli.cmd_catalog",
     "accelmark_tui.cli.cmd_run",
+    "accelmark_tui.cli.cmd_sweep",
     "accelmark_tui.cli.cmd_results",
     "accelmark_tui.cli.cmd_validate",
     "accelmark_tui.cli.cmd_submit",

@@ -140,7 +140,7 @@ async def _peak_search(gen: LoadGen, plan: dict, step: dict, run: int, prompts: 
 
 async def _run_job(job: dict, backend: Backend, feed: FeedWriter, stop: asyncio.Event) -> str:
     out_dir = Path(job["run_dir"])
-    data = workload.load_prompts(job["dataset"])
+    datasets = {job["dataset"]: workload.load_prompts(job["dataset"])}  # a plan may name its own (a sweep's shapes)
     items = workload.load_accuracy_items(job["accuracy_subset"]) if any(
         p["name"] == "accuracy" for p in job["scenarios"]) else []
 
@@ -167,6 +167,9 @@ async def _run_job(job: dict, backend: Backend, feed: FeedWriter, stop: asyncio.
     try:
         for plan in job["scenarios"]:
             name = plan["name"]
+            if plan.get("dataset") and plan["dataset"] not in datasets:
+                datasets[plan["dataset"]] = workload.load_prompts(plan["dataset"])
+            data = datasets[plan.get("dataset") or job["dataset"]]
             at = job.get("resume", {}).get(name)  # a scenario stopped part-way: continue where it stopped
             events = EventsFile(out_dir / name / "samples.jsonl", {
                 "scenario": name, "plan": plan, "clock": "perf_counter_ns",
@@ -205,6 +208,7 @@ async def _run_job(job: dict, backend: Backend, feed: FeedWriter, stop: asyncio.
                         with step_gc:
                             got = await _run_step(gen, plan, step, run, reqs, use_warm, seed, feed, more, skip)
                         feed.tick(gen.in_flight, gen.live_tokens(), force=True)
+                        events.flush()  # the step's records are on disk before its end is announced (a sweep reads them)
                         if got and step["mode"] != "peak":
                             # Each level's figures at once: the sweep screen grows point by point.
                             feed.send(StepSummary(scenario=name, run=run, step=si, level=step["level"],

@@ -145,11 +145,12 @@ class StepPrompts:
     warmup: int
     max_tokens: int
     ignore_eos: bool
+    raw: bool = False  # the prompt goes to the model as it is, without the chat template (a sweep's raw shapes)
 
     def _req(self, j: int) -> GenRequest:
         g = self.base + j * self.stride
         return GenRequest(request_id=g, prompt=self.deck.prompt(g), max_tokens=self.max_tokens,
-                          ignore_eos=self.ignore_eos)
+                          ignore_eos=self.ignore_eos, raw=self.raw)
 
     def warm(self) -> list[GenRequest]:
         return [self._req(self.first + i) for i in range(self.warmup)]
@@ -168,7 +169,8 @@ def step_prompts(plan: dict[str, Any], step: dict[str, Any], data: list[dict[str
         for i, s in enumerate(plan["steps"]):
             if (r, i) == (run, si):
                 return StepPrompts(deck, int(spec.get("base", 0)), int(spec.get("stride", 1)), first,
-                                   _warmup(step, run), int(plan["max_tokens"]), bool(plan.get("ignore_eos", False)))
+                                   _warmup(step, run), int(plan["max_tokens"]), bool(plan.get("ignore_eos", False)),
+                                   bool(plan.get("raw", False)))
             first += _warmup(s, r) + _counted(s, len(deck))
     raise ValueError(f"run {run} is not in the plan of {plan.get('name')}")
 
