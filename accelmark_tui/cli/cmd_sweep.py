@@ -30,6 +30,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-quality", action="store_true", help="skip perplexity and KL divergence")
     p.add_argument("--reference", metavar="FILE", help="the GGUF the quants' KL divergence is measured against "
                    "(default: the ladder's highest-precision file)")
+    p.add_argument("--quality-chunks", type=int, default=32, metavar="N",
+                   help="perplexity/KLD chunks of the bundled text (default: 32, as llama-perplexity's quick runs)")
+    p.add_argument("--quality-ctx", type=int, default=512, metavar="N", help="tokens per chunk (default: 512)")
     p.add_argument("--name", metavar="NAME", help="the sweep folder's name (default: the folder's or first file's)")
     p.add_argument("--runner", metavar="ID", help="llama.cpp runner id or unique prefix (default: best fit)")
     p.add_argument("--output-dir", metavar="RESULTS_ROOT", help="results root (the sweep folder goes in sweeps/)")
@@ -59,12 +62,14 @@ def run(args: argparse.Namespace) -> int:
 
     if args.max_tokens is not None and args.max_tokens < 1:
         raise UsageError("--max-tokens must be at least 1.")
+    if args.quality_chunks < 1 or args.quality_ctx < 16:
+        raise UsageError("--quality-chunks must be at least 1 and --quality-ctx at least 16 tokens.")
     settings = {k[len(_SETTING):]: v for k, v in vars(args).items() if k.startswith(_SETTING)}
     req = SweepRequest(
         models=args.models, shapes=parse_shapes(args.shapes, args.max_tokens), levels=parse_levels(args.levels),
         repetitions=args.repetitions, settings=matrix.parse_settings(SPEC, settings, args.threads),
         quality=not args.no_quality, reference=args.reference, output_dir=args.output_dir, name=args.name,
-        runner=args.runner,
+        runner=args.runner, quality_chunks=args.quality_chunks, quality_ctx=args.quality_ctx,
     )
     say = (lambda line: None) if args.quiet else (lambda line: print(f"accelmark sweep: {line}", file=sys.stderr,
                                                                       flush=True))

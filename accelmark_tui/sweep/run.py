@@ -33,6 +33,8 @@ class SweepRequest:
     settings: list[dict[str, Any]] = field(default_factory=lambda: [{}])
     quality: bool = True
     reference: str | None = None
+    quality_ctx: int = 512  # llama-perplexity's default context; the second half of each chunk is scored
+    quality_chunks: int = 32
     output_dir: str | None = None
     name: str | None = None
     runner: str | None = None
@@ -162,19 +164,17 @@ def _stop(ctx: jobmod.Context, on_note: Callable[[str], None]) -> None:
 
 def _quality(req: SweepRequest, files: list[matrix.ModelFile], folder: Path,
              on_note: Callable[[str], None]) -> dict[str, dict[str, Any]]:
-    """Perplexity and KL divergence per file, from the quality module where it is installed (its own cache)."""
+    """Perplexity and KL divergence per file (sweep/quality.py; its cache makes a resumed sweep skip them)."""
     if not req.quality:
         return {}
-    try:
-        from accelmark_tui.engine.quality import quality_for  # the quality half of the sweep (issue 13, item 5)
-    except ImportError:
-        on_note("quality (perplexity, KLD) is not available in this build; the quant table leaves it empty")
-        return {}
-    good = [f.path for f in files if not f.error]
+    from accelmark_tui.sweep.quality import quality_for
+
+    good = [f for f in files if not f.error]
     if not good:
         return {}
     try:
-        return quality_for(good, req.reference, folder / "quality")
+        return quality_for(good, req.reference, n_ctx=req.quality_ctx, max_chunks=req.quality_chunks,
+                           threads=(req.settings[0] or {}).get("threads") if req.settings else None, on_note=on_note)
     except AccelmarkError as exc:  # the speed cells stand on their own; the quant table says what is missing
         on_note(f"quality was not measured: {exc}")
         return {}

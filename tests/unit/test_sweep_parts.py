@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import types
+from pathlib import Path
 
 import pytest
 
@@ -95,28 +97,26 @@ def test_built_in_shapes_load_and_a_bad_field_is_named(tmp_path):
         shapes.load_shape(bad)
 
 
-def test_the_quality_seam_fills_the_quant_table_where_the_quality_module_exists(tmp_path, monkeypatch):
-    """engine/quality.py is built apart (issue 13, item 5): the sweep calls its quality_for when importable."""
-    import sys
-    import types
+def test_quality_fills_the_quant_table_from_llama_cpp_on_a_real_ladder(tmp_path, quant_ladder):
+    """Perplexity and KLD per file against the highest-precision one (its own row: KLD 0, top-1 1); both grow
+    as bits drop; a second sweep's quality comes from the cache."""
+    from accelmark_tui.sweep import document, quality, run
 
-    from accelmark_tui.sweep import document, run
-
-    calls = []
-
-    def quality_for(files, reference, cache_dir):
-        calls.append((files, reference, cache_dir))
-        return {files[0]: {"ppl": 12.5, "ppl_ratio": 1.0, "kld_mean": 0.0, "top1_agreement": 1.0}}
-
-    monkeypatch.setitem(sys.modules, "accelmark_tui.engine.quality", types.SimpleNamespace(quality_for=quality_for))
-    f = matrix.ModelFile(str(tmp_path / "a.gguf"), sha256="ab" * 32, quant="Q8_0", file_size_bytes=10, bpw=8.5)
-    req = run.SweepRequest(models=[f.path], shapes=shapes.parse_shapes("short"), reference=None)
-    got = run._quality(req, [f], tmp_path, lambda s: None)
-    assert calls == [([f.path], None, tmp_path / "quality")]
-    doc = document.build(req, [f], cells.CellStore(tmp_path), types.SimpleNamespace(id="r"), got)
-    assert doc["quality"] is True and doc["quants"][0]["ppl"] == 12.5 and doc["quants"][0]["kld_mean"] == 0.0
+    files = [matrix.inspect(Path(quant_ladder[t])) for t in ("F16", "Q8_0", "Q4_0")]
+    req = run.SweepRequest(models=[f.path for f in files], shapes=shapes.parse_shapes("short"), reference=None,
+                           quality_ctx=128, quality_chunks=2)
+    assert quality.reference_of(files, None) == files[0].path  # the most bits per weight
+    got = run._quality(req, files, tmp_path, lambda s: None)
+    ref, q8, q4 = (got[f.path] for f in files)
+    assert ref["kld_mean"] == 0.0 and ref["top1_agreement"] == 1.0 and ref["reference"] is True
+    assert 0 < q8["kld_mean"] < q4["kld_mean"] and q8["top1_agreement"] > q4["top1_agreement"]
+    assert max(ref["ppl"], q8["ppl"]) < q4["ppl"]  # F16 and Q8_0 tie within noise on 2 short chunks
+    doc = document.build(req, files, cells.CellStore(tmp_path), types.SimpleNamespace(id="r"), got)
+    assert doc["quality"] is True and [q["kld_mean"] for q in doc["quants"]][0] == 0.0
+    again = run._quality(req, files, tmp_path, lambda s: None)
+    assert again[files[2].path]["result_cached"] is True  # the resumed sweep loads no model for it
     req.quality = False
-    assert run._quality(req, [f], tmp_path, lambda s: None) == {}
+    assert run._quality(req, files, tmp_path, lambda s: None) == {}
 
 
 def test_gen_tps_is_decode_speed_one_over_tpot_at_concurrency_1_and_leaves_prefill_out():
